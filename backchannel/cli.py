@@ -1,0 +1,63 @@
+"""The `backchannel` command. Each subcommand lives in its own module under
+`backchannel.commands` and registers itself; this file only wires them."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from backchannel import __version__
+from backchannel.config import ConfigError, load_settings
+from backchannel.logs import setup_logging
+
+# Order is the order shown by --help.
+COMMAND_MODULES = [
+    "backchannel.commands.init",
+    "backchannel.commands.crawl",
+    "backchannel.commands.extract",
+    "backchannel.commands.classify",
+    "backchannel.commands.eval",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backchannel",
+        description="Watch the news for unconfirmed Kremlin–White House contacts.",
+    )
+    parser.add_argument("--version", action="version", version=f"backchannel {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command not written yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"backchannel: {exc}", file=sys.stderr)
+        return 2
+    setup_logging("DEBUG" if args.verbose else settings.log_level)
+    try:
+        return int(args.handler(args, settings) or 0)
+    except ConfigError as exc:
+        logging.getLogger("backchannel").error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

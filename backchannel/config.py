@@ -1,0 +1,98 @@
+"""Configuration: `backchannel.toml` (path in BACKCHANNEL_CONFIG), overridden by
+BACKCHANNEL_* environment variables. One place, so every command sees the same values."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+ENV_PREFIX = "BACKCHANNEL_"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the key and file."""
+
+
+@dataclass
+class Settings:
+    home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("backchannel")))
+    database_url: str | None = None
+    sources: Path | None = None
+    allow_private_addresses: bool = False
+    user_agent: str = "backchannel/0.1 (+https://github.com/backchannel/backchannel; news monitor)"
+    download_timeout: float = 30.0
+    max_page_bytes: int = 10 * 1024 * 1024
+    concurrent_requests: int = 16
+    concurrent_requests_per_domain: int = 2
+    download_delay: float = 0.5
+    retry_times: int = 2
+    obey_robots_txt: bool = True
+    default_interval_minutes: int = 5
+    log_level: str = "INFO"
+    # Sections that other parts read (alerts, channels, web) are kept as they are.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded_data_dir(self) -> Path:
+        return self.home / "postgres"
+
+
+def _coerce(name: str, value: Any, target: Any, origin: str) -> Any:
+    """Turn a TOML or environment value into the type of the field's default."""
+    if isinstance(target, bool):
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{origin}: {name} must be true or false, not {value!r}")
+    if isinstance(target, int) and not isinstance(target, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: {name} must be a whole number, not {value!r}") from None
+    if isinstance(target, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: {name} must be a number, not {value!r}") from None
+    if isinstance(target, Path) or name in ("home", "sources"):
+        return Path(str(value)).expanduser()
+    return None if value is None else str(value)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the TOML file named by BACKCHANNEL_CONFIG (if any), then the environment."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    defaults = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "extra"}
+    config_path = env.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        path = Path(config_path).expanduser()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: configuration file not found (BACKCHANNEL_CONFIG)") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        for key, value in data.items():
+            if key in defaults:
+                setattr(settings, key, _coerce(key, value, defaults[key], str(path)))
+            else:
+                settings.extra[key] = value
+    for key, default in defaults.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None:
+            setattr(settings, key, _coerce(key, raw, default, ENV_PREFIX + key.upper()))
+    if settings.database_url == "":
+        settings.database_url = None
+    return settings

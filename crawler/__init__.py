@@ -1,0 +1,1 @@
+"""Collecting and understanding pages: feeds, spiders, extraction, classification."""
