@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "backchannel.commands.extract",
     "backchannel.commands.classify",
     "backchannel.commands.eval",
+
 ]
 
 

@@ -1,0 +1,1 @@
+"""The archive: PostgreSQL storage shared by the crawler, alerts, scheduler and web."""

@@ -1,0 +1,84 @@
+"""Connections and migrations. Every command goes through `connect()`, which picks
+BACKCHANNEL_DATABASE_URL or the embedded server, and migrates when needed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from importlib import resources
+
+import psycopg
+from psycopg.rows import dict_row
+
+from archive.embedded import embedded_database_url
+from backchannel.config import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 7_130_001  # pg_advisory_lock key: one migrator at a time
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be reached or migrated; the message says which and why."""
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return embedded_database_url(settings.embedded_data_dir)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every file in archive/migrations, in order."""
+    found = []
+    for entry in resources.files("archive.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: psycopg.Connection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; return the versions applied.
+    Safe to run from several processes at once (advisory lock) and again and again."""
+    applied: list[int] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY,
+                   name text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
+        done = {row["version"] if isinstance(row, dict) else row[0] for row in rows}
+        for version, name, sql in migrations():
+            if version in done:
+                continue
+            with conn.transaction():
+                conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (version, name),
+                )
+            log.info("applied migration %04d_%s", version, name)
+            applied.append(version)
+    return applied
+
+
+def connect(settings: Settings | str, *, migrate_now: bool = True) -> psycopg.Connection:
+    """An autocommit connection with dict rows; transactions are explicit.
+    Takes the settings, or a URL already resolved by `database_url`."""
+    url = settings if isinstance(settings, str) else database_url(settings)
+    try:
+        conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL: {_without_password(str(exc))}") from None
+    if migrate_now:
+        migrate(conn)
+    return conn
+
+
+def _without_password(message: str) -> str:
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", message)

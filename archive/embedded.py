@@ -1,0 +1,160 @@
+"""A PostgreSQL of our own under BACKCHANNEL_HOME, for users with no server.
+
+Two mechanisms, tried in order:
+1. the `pgserver` wheel (PostgreSQL 16 inside the Python package; starts in about a
+   second, works as root or not; wheels only for CPython 3.11/3.12 on Linux x86-64
+   and macOS arm64). The server stops when the last process using it exits.
+2. the machine's own PostgreSQL binaries (`initdb`, `pg_ctl`, found on PATH, through
+   `pg_config --bindir` or under /usr/lib/postgresql). PostgreSQL refuses to run as
+   root, so as root the server runs as the `postgres` user through `runuser`. It
+   listens on a Unix socket in the data directory only and is left running for the
+   next command (stop it with `pg_ctl -D <home>/postgres/data stop`).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "backchannel"
+_servers: dict[Path, object] = {}  # keeps pgserver handles alive for the process's life
+
+
+class EmbeddedUnavailable(RuntimeError):
+    """Neither pgserver nor PostgreSQL binaries could give us a server."""
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded server in data_dir and return a URL for our database."""
+    data_dir = data_dir.expanduser().resolve()
+    errors: list[str] = []
+    try:
+        return _with_database(_pgserver_url(data_dir / "pgserver"))
+    except ImportError:
+        errors.append("the pgserver package is not installed (no wheel for this platform)")
+    except Exception as exc:  # pgserver raises plain exceptions on start failures
+        errors.append(f"pgserver failed: {exc}")
+        log.warning("embedded pgserver failed, trying the system PostgreSQL: %s", exc)
+    try:
+        return _with_database(_system_url(data_dir / "system"))
+    except EmbeddedUnavailable as exc:
+        errors.append(str(exc))
+    raise EmbeddedUnavailable(
+        "cannot start an embedded PostgreSQL: "
+        + "; ".join(errors)
+        + ". Install PostgreSQL (e.g. `apt-get install postgresql`) or set "
+        "BACKCHANNEL_DATABASE_URL to an existing server."
+    )
+
+
+def _pgserver_url(pgdata: Path) -> str:
+    import pgserver  # noqa: PLC0415 - optional, platform-dependent dependency
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = _servers.get(pgdata)
+    if server is None:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _servers[pgdata] = server
+    return server.get_uri()
+
+
+def find_postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl live: PATH, pg_config, or Debian's versioned folders."""
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(initdb)).parent
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            bindir = Path(out.stdout.strip())
+            if (bindir / "initdb").exists():
+                return bindir
+        except (OSError, subprocess.SubprocessError):
+            pass
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    candidates += sorted(glob.glob("/usr/local/pgsql/bin/initdb"))
+    return Path(candidates[0]).parent if candidates else None
+
+
+def _run_as(user: str | None, argv: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    if user:
+        argv = ["runuser", "-u", user, "--", *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+
+def _system_url(base: Path) -> str:
+    bindir = find_postgres_bindir()
+    if bindir is None:
+        raise EmbeddedUnavailable("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
+    user = None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            raise EmbeddedUnavailable(
+                "running as root and there is no `postgres` user to run the server as"
+            ) from None
+        if not shutil.which("runuser"):
+            raise EmbeddedUnavailable("running as root and `runuser` is not available")
+        user = "postgres"
+    data = base / "data"
+    sock = base / "run"
+    base.mkdir(parents=True, exist_ok=True)
+    sock.mkdir(exist_ok=True)
+    if user:
+        shutil.chown(base, user)
+        shutil.chown(sock, user)
+        for parent in base.parents:  # the server user must be able to reach its folder
+            if parent == Path("/"):
+                break
+            os.chmod(parent, os.stat(parent).st_mode | 0o011)
+    if not (data / "PG_VERSION").exists():
+        result = _run_as(user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                                "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
+        if result.returncode != 0:
+            raise EmbeddedUnavailable(f"initdb failed: {result.stderr.strip()[-500:]}")
+    status = _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "status"], timeout=30)
+    if status.returncode != 0:
+        options = f"-c listen_addresses='' -c unix_socket_directories='{sock}'"
+        result = _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-l",
+                                str(base / "server.log"), "-o", options, "-w", "-t", "60",
+                                "start"])
+        if result.returncode != 0:
+            tail = ""
+            try:
+                tail = (base / "server.log").read_text(errors="replace")[-800:]
+            except OSError:
+                pass
+            raise EmbeddedUnavailable(f"pg_ctl start failed: {result.stderr.strip()} {tail}")
+    return f"postgresql://postgres@/postgres?host={quote(str(sock))}"
+
+
+def _with_database(server_url: str) -> str:
+    """Create our database on the server if missing; return its URL."""
+    import psycopg  # noqa: PLC0415
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
+                ).fetchone()
+                if not exists:
+                    conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+    return server_url.replace("/postgres?", f"/{DB_NAME}?", 1)

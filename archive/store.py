@@ -1,0 +1,208 @@
+"""Reads and writes of the archive. Plain functions over a connection, so the crawler,
+the scheduler and the web share one definition of each query."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from crawler.sources import SourcesFile
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class SourceState:
+    id: int
+    outlet: str
+    kind: str
+    url: str
+    interval_minutes: int
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    consecutive_failures: int
+
+
+@dataclass
+class ArticleRecord:
+    url: str
+    outlet: str
+    text: str
+    title: str | None = None
+    canonical_url: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    authors: list[str] = field(default_factory=list)
+    site_name: str | None = None
+    source_id: int | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    raw_page: bytes | None = None
+    feed_entry_ids: list[str] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        return content_fingerprint(self.title, self.text)
+
+
+@dataclass
+class StoreResult:
+    article_id: int
+    is_new: bool  # first time this URL is stored
+    changed: bool  # stored before, but title or text differ now
+
+
+def content_fingerprint(title: str | None, text: str) -> str:
+    """Whitespace- and case-insensitive hash of title and text: a re-fetch of the same
+    page with new ads or timestamps is not a change."""
+    norm = " ".join(f"{title or ''}\n{text}".split()).casefold()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def compress_page(page: bytes) -> bytes:
+    return zlib.compress(page, 6)
+
+
+def decompress_page(blob: bytes) -> bytes:
+    return zlib.decompress(blob)
+
+
+def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, SourceState]:
+    """Upsert the file's outlets and sources; return the polling state by source URL.
+    Sources removed from the file stay in the archive, simply no longer polled."""
+    states: dict[str, SourceState] = {}
+    with conn.transaction():
+        for outlet in sources.outlets:
+            outlet_id = upsert_outlet(conn, outlet.name, outlet.domains)
+            for source in outlet.sources:
+                row = conn.execute(
+                    """INSERT INTO sources (outlet_id, kind, url, interval_minutes)
+                       VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (url) DO UPDATE
+                         SET outlet_id = EXCLUDED.outlet_id, kind = EXCLUDED.kind,
+                             interval_minutes = EXCLUDED.interval_minutes
+                       RETURNING id, kind, url, interval_minutes, etag, last_modified,
+                                 body_sha256, consecutive_failures""",
+                    (outlet_id, source.kind, source.url, source.interval_minutes),
+                ).fetchone()
+                states[source.url] = SourceState(outlet=outlet.name, **row)
+    return states
+
+
+def upsert_outlet(conn: psycopg.Connection, name: str, domains: list[str] | None = None) -> int:
+    row = conn.execute(
+        """INSERT INTO outlets (name, domains) VALUES (%s, %s)
+           ON CONFLICT (name) DO UPDATE
+             SET domains = CASE WHEN cardinality(EXCLUDED.domains) > 0
+                                THEN EXCLUDED.domains ELSE outlets.domains END
+           RETURNING id""",
+        (name, domains or []),
+    ).fetchone()
+    return row["id"]
+
+
+def due_source_urls(conn: psycopg.Connection, urls: list[str], now: datetime) -> set[str]:
+    rows = conn.execute(
+        "SELECT url FROM sources WHERE url = ANY(%s) AND next_poll_at <= %s", (urls, now)
+    ).fetchall()
+    return {row["url"] for row in rows}
+
+
+def record_poll(
+    conn: psycopg.Connection,
+    source_id: int,
+    *,
+    ok: bool,
+    status: int | None,
+    error: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    body_sha256: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Store a poll's outcome. Failures push the next poll back exponentially (capped),
+    so a broken source is not hammered; one success resets it."""
+    now = now or datetime.now(UTC)
+    if ok:
+        conn.execute(
+            """UPDATE sources SET last_polled_at = %(now)s, last_success_at = %(now)s,
+                   last_status = %(status)s, consecutive_failures = 0, last_error = NULL,
+                   etag = coalesce(%(etag)s, etag),
+                   last_modified = coalesce(%(lm)s, last_modified),
+                   body_sha256 = coalesce(%(sha)s, body_sha256),
+                   next_poll_at = %(now)s + make_interval(mins => interval_minutes)
+               WHERE id = %(id)s""",
+            {"now": now, "status": status, "etag": etag, "lm": last_modified,
+             "sha": body_sha256, "id": source_id},
+        )
+    else:
+        conn.execute(
+            """UPDATE sources SET last_polled_at = %(now)s, last_status = %(status)s,
+                   consecutive_failures = consecutive_failures + 1, last_error = %(error)s,
+                   next_poll_at = %(now)s + least(
+                       make_interval(mins => interval_minutes) * power(2, least(consecutive_failures, 10)),
+                       %(cap)s)
+               WHERE id = %(id)s""",
+            {"now": now, "status": status, "error": (error or "")[:2000], "id": source_id,
+             "cap": MAX_BACKOFF},
+        )
+
+
+def known_urls(conn: psycopg.Connection, urls: list[str]) -> set[str]:
+    if not urls:
+        return set()
+    rows = conn.execute("SELECT url FROM articles WHERE url = ANY(%s)", (urls,)).fetchall()
+    return {row["url"] for row in rows}
+
+
+def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResult:
+    """Insert or update one article by URL. Reports whether it is new, so that later
+    stages (stories, alerts) act only on what the archive had not seen."""
+    with conn.transaction():
+        outlet_id = upsert_outlet(conn, article.outlet)
+        params = {
+            "url": article.url, "canonical_url": article.canonical_url, "outlet_id": outlet_id,
+            "outlet": article.outlet, "source_id": article.source_id, "title": article.title,
+            "published_at": article.published_at, "text": article.text,
+            "language": article.language, "authors": article.authors,
+            "site_name": article.site_name, "http_status": article.http_status,
+            "content_type": article.content_type,
+            "raw_page": compress_page(article.raw_page) if article.raw_page else None,
+            "sha": article.fingerprint, "entry_ids": article.feed_entry_ids,
+        }
+        row = conn.execute(
+            """INSERT INTO articles (url, canonical_url, outlet_id, outlet, source_id, title,
+                   published_at, text, language, authors, site_name, http_status, content_type,
+                   raw_page, content_sha256, feed_entry_ids)
+               VALUES (%(url)s, %(canonical_url)s, %(outlet_id)s, %(outlet)s, %(source_id)s,
+                   %(title)s, %(published_at)s, %(text)s, %(language)s, %(authors)s,
+                   %(site_name)s, %(http_status)s, %(content_type)s, %(raw_page)s, %(sha)s,
+                   %(entry_ids)s)
+               ON CONFLICT (url) DO NOTHING
+               RETURNING id""",
+            params,
+        ).fetchone()
+        if row:
+            return StoreResult(row["id"], is_new=True, changed=False)
+        existing = conn.execute(
+            "SELECT id, content_sha256 FROM articles WHERE url = %s FOR UPDATE", (article.url,)
+        ).fetchone()
+        changed = existing["content_sha256"] != params["sha"]
+        conn.execute(
+            """UPDATE articles SET
+                   feed_entry_ids = ARRAY(SELECT DISTINCT unnest(feed_entry_ids || %(entry_ids)s)),
+                   title = CASE WHEN %(changed)s THEN %(title)s ELSE title END,
+                   text = CASE WHEN %(changed)s THEN %(text)s ELSE text END,
+                   published_at = coalesce(published_at, %(published_at)s),
+                   raw_page = CASE WHEN %(changed)s THEN %(raw_page)s ELSE raw_page END,
+                   content_sha256 = %(sha)s,
+                   updated_at = CASE WHEN %(changed)s THEN now() ELSE updated_at END
+               WHERE id = %(id)s""",
+            {**params, "changed": changed, "id": existing["id"]},
+        )
+        return StoreResult(existing["id"], is_new=False, changed=changed)

@@ -1,0 +1,59 @@
+"""What spiders hand to the pipeline, and what a pass reports back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archive.store import SourceState
+
+
+@dataclass
+class FetchedPage:
+    url: str  # the normalised URL the source listed
+    final_url: str  # after redirects
+    status: int
+    content_type: str | None
+    body: bytes
+    source_id: int | None = None
+    entry_ids: list[str] = field(default_factory=list)
+    entry_title: str | None = None
+    entry_published: datetime | None = None
+
+
+@dataclass
+class PollOutcome:
+    """One source's poll in this pass; written to `sources` when the pass ends."""
+
+    source: SourceState
+    status: int | None = None
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+    entries: int = 0
+    new_urls: int = 0
+    unchanged: bool = False
+    transient_page_failures: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None
+
+
+@dataclass
+class PassReport:
+    """Counts for one crawl pass, printed at its end and used by tests and metrics."""
+
+    polls: dict[int, PollOutcome] = field(default_factory=dict)
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_changed: int = 0
+    pages_skipped: int = 0
+    page_errors: list[str] = field(default_factory=list)
+    new_article_ids: list[int] = field(default_factory=list)
+
+    @property
+    def failed_sources(self) -> list[PollOutcome]:
+        return [poll for poll in self.polls.values() if not poll.ok]

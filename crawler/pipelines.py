@@ -1,0 +1,115 @@
+"""The item pipeline: fetched page → extract → article record → archive.
+Each stage is a plain function (see `page_to_article`) so it can be re-run on a
+stored page; the pipeline class only wires them to Scrapy and the database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg.rows import dict_row
+
+from archive.store import ArticleRecord, store_article
+from crawler.extract import extract
+from crawler.items import FetchedPage
+from crawler.outlets import OutletDirectory
+from crawler.pages import looks_like_html
+from crawler.sources import load_sources
+
+log = logging.getLogger(__name__)
+
+MIN_ARTICLE_WORDS = 40
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class NotAnArticle(ValueError):
+    """The page holds no article we can store; the message says why."""
+
+
+def parse_published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRecord:
+    """Extract the article from a fetched page. Raises NotAnArticle with the reason."""
+    content_type = (page.content_type or "").split(";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES and not looks_like_html(page.body):
+        raise NotAnArticle(f"not an HTML page (Content-Type: {content_type})")
+    if b"\x00" in page.body[:4096] and not looks_like_html(page.body):
+        raise NotAnArticle("binary content, not an HTML page")
+    extracted = extract(page.body, page.final_url, page.content_type)
+    words = len(extracted.text.split())
+    if words < MIN_ARTICLE_WORDS:
+        raise NotAnArticle(f"no article text found ({words} words extracted)")
+    canonical = extracted.url if extracted.url and extracted.url != page.url else None
+    return ArticleRecord(
+        url=page.url,
+        canonical_url=canonical,
+        outlet=directory.outlet_for(page.url),
+        title=extracted.title or page.entry_title,
+        text=extracted.text,
+        published_at=parse_published(extracted.published) or page.entry_published,
+        language=extracted.language,
+        authors=extracted.authors,
+        site_name=extracted.site_name,
+        source_id=page.source_id,
+        http_status=page.status,
+        content_type=page.content_type,
+        raw_page=page.body,
+        feed_entry_ids=page.entry_ids,
+    )
+
+
+class ArchivePipeline:
+    """Stores each FetchedPage as an article; counts what happened in the spider's report."""
+
+    def __init__(self, database_url: str, directory: OutletDirectory) -> None:
+        self.database_url = database_url
+        self.directory = directory
+        self.conn: psycopg.Connection | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        sources = load_sources(settings.get("BACKCHANNEL_SOURCES") or None)
+        pipeline = cls(settings.get("BACKCHANNEL_DATABASE_URL"), sources.directory())
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row)
+
+    def close_spider(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+    def process_item(self, item):
+        if not isinstance(item, FetchedPage):
+            return item
+        report = self.crawler.spider.report
+        try:
+            article = page_to_article(item, self.directory)
+        except NotAnArticle as exc:
+            report.pages_skipped += 1
+            log.warning("skipped %s: %s", item.url, exc, extra={"url": item.url})
+            return item
+        except Exception as exc:  # one broken page must never stop the pass
+            report.pages_skipped += 1
+            report.page_errors.append(f"{item.url}: extraction failed: {exc!r}")
+            log.exception("extraction failed for %s", item.url, extra={"url": item.url})
+            return item
+        result = store_article(self.conn, article)
+        if result.is_new:
+            report.articles_new += 1
+            report.new_article_ids.append(result.article_id)
+            log.info("stored %s", item.url, extra={"url": item.url, "outlet": article.outlet})
+        elif result.changed:
+            report.articles_changed += 1
+        return item

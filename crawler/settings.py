@@ -1,0 +1,42 @@
+"""Scrapy settings, all in one place, derived from backchannel's configuration."""
+
+from __future__ import annotations
+
+from backchannel.config import Settings
+
+
+def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
+    return {
+        "BOT_NAME": "backchannel",
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": settings.obey_robots_txt,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "CONCURRENT_REQUESTS": settings.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests_per_domain,
+        "DOWNLOAD_DELAY": settings.download_delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": settings.download_delay,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.concurrent_requests_per_domain),
+        "DOWNLOAD_TIMEOUT": settings.download_timeout,
+        "DOWNLOAD_MAXSIZE": settings.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "COMPRESSION_ENABLED": True,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": settings.retry_times,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "REDIRECT_MAX_TIMES": 5,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_ENABLED": False,  # our own logging is already set up; Scrapy's goes through it
+        "DNS_TIMEOUT": 15,
+        "BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES": allow_private,
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.PrivateAddressGuard": 50,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+    }

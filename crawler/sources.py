@@ -1,0 +1,114 @@
+"""The sources file: which outlets to watch and where (feeds, sitemaps, section pages)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from crawler.outlets import OutletDirectory
+from crawler.urls import BadURL, normalize_url
+
+SOURCE_KINDS = {"feeds": "feed", "sitemaps": "sitemap", "sections": "section"}
+
+
+class SourcesError(ValueError):
+    """The sources file is unreadable or malformed; the message names file and entry."""
+
+
+@dataclass(frozen=True)
+class Source:
+    outlet: str
+    kind: str  # feed | sitemap | section
+    url: str
+    interval_minutes: int
+
+
+@dataclass
+class Outlet:
+    name: str
+    domains: list[str] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    interval_minutes: int | None = None
+    official: str | None = None
+
+
+@dataclass
+class SourcesFile:
+    path: str
+    outlets: list[Outlet]
+    allow_private_addresses: bool | None = None
+
+    @property
+    def sources(self) -> list[Source]:
+        return [source for outlet in self.outlets for source in outlet.sources]
+
+    def directory(self) -> OutletDirectory:
+        """Outlet lookup by the listed domains and by the sites the sources live on."""
+        return OutletDirectory(
+            (o.name, [*o.domains, *(s.url for s in o.sources)]) for o in self.outlets
+        )
+
+
+def default_sources_path() -> Path:
+    return Path(str(resources.files("crawler").joinpath("default_sources.toml")))
+
+
+def load_sources(path: Path | None, default_interval: int = 5) -> SourcesFile:
+    path = path or default_sources_path()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesError(f"{path}: sources file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{path}: not valid TOML: {exc}") from None
+    return parse_sources(data, str(path), default_interval)
+
+
+def parse_sources(data: dict, origin: str, default_interval: int = 5) -> SourcesFile:
+    allow = data.get("allow_private_addresses")
+    if allow is not None and not isinstance(allow, bool):
+        raise SourcesError(f"{origin}: allow_private_addresses must be true or false")
+    entries = data.get("outlets", [])
+    if not isinstance(entries, list):
+        raise SourcesError(f"{origin}: `outlets` must be an array of tables ([[outlets]])")
+    outlets: list[Outlet] = []
+    seen_names: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        where = f"{origin}: outlet #{index}"
+        if not isinstance(entry, dict):
+            raise SourcesError(f"{where}: must be a table")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise SourcesError(f"{where}: `name` is required")
+        name = name.strip()
+        where = f"{origin}: outlet {name!r}"
+        if name in seen_names:
+            raise SourcesError(f"{where}: listed twice")
+        seen_names.add(name)
+        interval = entry.get("interval_minutes", default_interval)
+        if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
+            raise SourcesError(f"{where}: interval_minutes must be a positive whole number")
+        outlet = Outlet(name=name, interval_minutes=interval, official=entry.get("official"))
+        domains = entry.get("domains", [])
+        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+            raise SourcesError(f"{where}: `domains` must be a list of strings")
+        outlet.domains = [d.strip().lower() for d in domains if d.strip()]
+        for key, kind in SOURCE_KINDS.items():
+            urls = entry.get(key, [])
+            if isinstance(urls, str):
+                urls = [urls]
+            if not isinstance(urls, list):
+                raise SourcesError(f"{where}: `{key}` must be a list of URLs")
+            for raw in urls:
+                try:
+                    url = normalize_url(str(raw))
+                except BadURL as exc:
+                    raise SourcesError(f"{where}: {key}: {exc}") from None
+                outlet.sources.append(Source(name, kind, url, interval))
+        unknown = set(entry) - {"name", "domains", "interval_minutes", "official", *SOURCE_KINDS}
+        if unknown:
+            raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+        outlets.append(outlet)
+    return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow)

@@ -1,0 +1,1 @@
+"""Scrapy spiders. Each yields `FetchedPage` items for the archive pipeline."""

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real PostgreSQL server (one per test session, a fresh database
+per test), the shared reference data, and a way to run the `backchannel` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("BACKCHANNEL_SHARED", ROOT.parent / "shared"))
+SEEDS = SHARED / "seeds"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """URL of a PostgreSQL server: BACKCHANNEL_TEST_DATABASE_URL, or our embedded one."""
+    url = os.environ.get("BACKCHANNEL_TEST_DATABASE_URL")
+    if url:
+        return url
+    from archive.embedded import embedded_database_url
+
+    return embedded_database_url(tmp_path_factory.mktemp("pg"))
+
+
+@pytest.fixture
+def database_url(pg_server) -> str:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    yield make_conninfo(pg_server, dbname=name)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url):
+    """An autocommit connection (dict rows) to a migrated, empty archive."""
+    from archive.db import connect
+
+    conn = connect(database_url)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    if not SEEDS.is_dir() or not any(SEEDS.glob("*.txt")):
+        pytest.skip(f"seed documents not found in {SEEDS} (the shared/ folder is absent)")
+    return SEEDS
+
+
+@pytest.fixture
+def cli_env(database_url, tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKCHANNEL_")}
+    env.update(
+        BACKCHANNEL_DATABASE_URL=database_url,
+        BACKCHANNEL_HOME=str(tmp_path / "home"),
+        BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES="0",
+        BACKCHANNEL_DOWNLOAD_DELAY="0",
+        BACKCHANNEL_DOWNLOAD_TIMEOUT="5",
+        BACKCHANNEL_RETRY_TIMES="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], input: str | None = None,
+            timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `backchannel ARGS` as a user would, in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "backchannel", *args],
+        env=env, input=input, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )

@@ -1,0 +1,85 @@
+"""End to end: the test newsroom crawled by `backchannel crawl` into PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_cli
+from newsroom import SEED_LAYOUT, Newsroom, feed_path, publish_seeds
+
+
+@pytest.fixture
+def newsroom():
+    room = Newsroom()
+    yield room
+    room.close()
+
+
+def article_requests(newsroom):
+    return [r for r in newsroom.log if r.path not in ("/rss.xml", "/atom.xml", "/robots.txt")]
+
+
+def write_sources(tmp_path, newsroom, outlets):
+    path = tmp_path / "sources.toml"
+    path.write_text(newsroom.sources_toml(outlets), encoding="utf-8")
+    return path
+
+
+def test_seeds_land_in_postgres_and_second_pass_sees_304(newsroom, seeds_dir, cli_env, db,
+                                                        tmp_path):
+    urls = publish_seeds(newsroom, seeds_dir)
+    sources = write_sources(tmp_path, newsroom,
+                            {s.outlet: [feed_path(s)] for s in SEED_LAYOUT})
+
+    first = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    rows = db.execute("SELECT url, outlet, published_at, title, text, raw_page, "
+                      "content_sha256, feed_entry_ids FROM articles").fetchall()
+    by_url = {row["url"]: row for row in rows}
+    for seed in SEED_LAYOUT:
+        row = by_url[urls[seed.key]]  # stored under its clean URL (utm_* dropped)
+        assert row["outlet"] == seed.outlet
+        assert row["published_at"] == seed.published
+        assert len(row["text"].split()) > 100
+        assert row["raw_page"] and row["content_sha256"]
+        assert row["feed_entry_ids"] == [f"{seed.outlet}-{seed.key}"]
+    # the five seeds plus each outlet's markets page, and nothing else
+    assert len(rows) == 10
+    assert "Subscribe to our newsletter" not in by_url[urls["004"]]["text"]
+
+    pages_before = len(article_requests(newsroom))
+    second = run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "stored 0 new articles" in second.stdout
+    feed_hits = [r for r in newsroom.log[-20:] if r.path in ("/rss.xml", "/atom.xml")]
+    assert len(feed_hits) == 5 and all(r.status == 304 for r in feed_hits)
+    assert all(r.headers.get("if-none-match") for r in feed_hits)
+    assert len(article_requests(newsroom)) == pages_before  # no article page fetched twice
+    assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == 10
+
+
+def test_pass_without_all_polls_only_due_sources(newsroom, seeds_dir, cli_env, db, tmp_path):
+    publish_seeds(newsroom, seeds_dir, SEED_LAYOUT[:1])
+    sources = write_sources(tmp_path, newsroom, {SEED_LAYOUT[0].outlet: ["/rss.xml"]})
+    assert run_cli(["crawl", "--sources", str(sources)], cli_env).returncode == 0
+    again = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert again.returncode == 0
+    assert "polled 0 sources" in again.stdout
+    state = db.execute("SELECT last_success_at, next_poll_at, etag, consecutive_failures "
+                       "FROM sources").fetchone()
+    assert state["etag"] and state["consecutive_failures"] == 0
+    assert state["next_poll_at"] > state["last_success_at"]
+
+
+def test_one_page_listed_by_two_feeds_is_fetched_once(newsroom, seeds_dir, cli_env, db,
+                                                      tmp_path):
+    urls = publish_seeds(newsroom, seeds_dir, SEED_LAYOUT[:1])
+    site = newsroom.sites[SEED_LAYOUT[0].outlet]
+    site.routes["/politics.xml"] = site.routes["/rss.xml"]
+    sources = write_sources(tmp_path, newsroom,
+                            {SEED_LAYOUT[0].outlet: ["/rss.xml", "/politics.xml"]})
+    result = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    path = urls["004"].split(str(site.port))[1]
+    assert len(newsroom.requests(site.name, path)) == 1
+    assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == 2

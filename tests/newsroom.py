@@ -1,0 +1,294 @@
+"""A test newsroom: real HTTP servers on 127.0.0.1, one per outlet (each on its own
+port), serving robots.txt, an RSS or Atom feed and article pages with the furniture
+real sites have. Feeds answer conditional GETs with 304. Every request is logged.
+
+Pages are built at run time from the seed texts in shared/seeds; nothing of them is
+copied into the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    conditional: bool = False  # answer If-None-Match / If-Modified-Since with 304
+    handler: Callable[[BaseHTTPRequestHandler], None] | None = None  # full control
+
+
+@dataclass
+class LoggedRequest:
+    site: str
+    path: str
+    status: int
+    headers: dict[str, str]
+
+
+class Site:
+    """One outlet's web server."""
+
+    def __init__(self, name: str, newsroom: Newsroom) -> None:
+        self.name = name
+        self.routes: dict[str, Route] = {}
+        self.newsroom = newsroom
+        self.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n",
+                                           content_type="text/plain")
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                site.serve(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        path = request.path.split("?", 1)[0]
+        route = self.routes.get(path)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if route is None:
+            status = 404
+            self._send(request, 404, b"<html><body>Not found</body></html>", {})
+        elif route.handler is not None:
+            status = route.status
+            route.handler(request)
+        else:
+            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            extra = dict(route.headers)
+            status = route.status
+            if route.conditional:
+                extra.setdefault("ETag", etag)
+                extra.setdefault("Last-Modified", "Mon, 24 Mar 2025 08:00:00 GMT")
+                if headers.get("if-none-match") == extra["ETag"]:
+                    status = 304
+            extra.setdefault("Content-Type", route.content_type)
+            self._send(request, status, b"" if status == 304 else route.body, extra)
+        self.newsroom.log.append(LoggedRequest(self.name, request.path, status, headers))
+
+    @staticmethod
+    def _send(request, status: int, body: bytes, headers: dict[str, str]) -> None:
+        request.send_response(status)
+        for key, value in headers.items():
+            request.send_header(key, value)
+        if status != 304:
+            request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        if status != 304:
+            request.wfile.write(body)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Newsroom:
+    def __init__(self) -> None:
+        self.sites: dict[str, Site] = {}
+        self.log: list[LoggedRequest] = []
+
+    def site(self, name: str) -> Site:
+        if name not in self.sites:
+            self.sites[name] = Site(name, self)
+        return self.sites[name]
+
+    def requests(self, site: str | None = None, path_prefix: str = "") -> list[LoggedRequest]:
+        return [r for r in self.log
+                if (site is None or r.site == site) and r.path.startswith(path_prefix)]
+
+    def close(self) -> None:
+        for site in self.sites.values():
+            site.close()
+
+    def sources_toml(self, outlets: dict[str, list[str]], allow_private: bool = True) -> str:
+        """A sources file listing each outlet with the given feed paths."""
+        lines = [f"allow_private_addresses = {'true' if allow_private else 'false'}", ""]
+        for name, paths in outlets.items():
+            feeds = ", ".join(json.dumps(self.sites[name].url(p)) for p in paths)
+            lines += ["[[outlets]]", f"name = {json.dumps(name)}", f"feeds = [{feeds}]",
+                      "interval_minutes = 5", ""]
+        return "\n".join(lines)
+
+
+# --- page and feed builders -------------------------------------------------------
+
+FURNITURE_NAV = ["Home", "World", "Politics", "Business", "Opinion", "Sport", "Video"]
+
+
+def article_html(title: str, paragraphs: list[str], published: datetime, author: str,
+                 site_name: str, url: str, related: list[str] | None = None) -> bytes:
+    """A news page with navigation, meta tags, JSON-LD, a newsletter box and related links."""
+    nav = "".join(f'<li><a href="/section/{n.lower()}">{n}</a></li>' for n in FURNITURE_NAV)
+    rel = "".join(f'<li><a href="/news/related-{i}.html">{html.escape(t)}</a></li>'
+                  for i, t in enumerate(related or ["Markets close higher on Friday",
+                                                    "Weather warning for the weekend"]))
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    ld = json.dumps({
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
+        "datePublished": published.isoformat(), "author": {"@type": "Person", "name": author},
+        "publisher": {"@type": "Organization", "name": site_name}, "mainEntityOfPage": url,
+    })
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)} | {html.escape(site_name)}</title>
+<meta property="og:title" content="{html.escape(title)}">
+<meta property="og:site_name" content="{html.escape(site_name)}">
+<meta property="article:published_time" content="{published.isoformat()}">
+<meta name="author" content="{html.escape(author)}">
+<link rel="canonical" href="{html.escape(url)}">
+<script type="application/ld+json">{ld}</script>
+</head><body>
+<header><div class="logo">{html.escape(site_name)}</div><nav><ul>{nav}</ul></nav></header>
+<main><article>
+<h1>{html.escape(title)}</h1>
+<div class="byline">By {html.escape(author)} · <time datetime="{published.isoformat()}">
+{published:%d %B %Y}</time></div>
+{body}
+</article>
+<aside class="newsletter"><h3>Subscribe to our newsletter</h3>
+<p>Get the latest headlines in your inbox every morning.</p></aside>
+<section class="related"><h3>Related articles</h3><ul>{rel}</ul></section>
+</main>
+<footer><p>© {published.year} {html.escape(site_name)}. All rights reserved.</p>
+<a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer>
+</body></html>"""
+    return page.encode("utf-8")
+
+
+def rss_feed(title: str, link: str, items: list[dict]) -> bytes:
+    entries = "".join(
+        f"""<item><title>{html.escape(i['title'])}</title><link>{html.escape(i['link'])}</link>
+<guid isPermaLink="false">{html.escape(i['guid'])}</guid>
+<pubDate>{format_datetime(i['published'])}</pubDate>
+<description>{html.escape(i.get('summary', ''))}</description></item>"""
+        for i in items)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>{html.escape(title)}</title><link>{link}</link>
+<description>{html.escape(title)}</description>{entries}</channel></rss>""".encode()
+
+
+def atom_feed(title: str, link: str, items: list[dict]) -> bytes:
+    entries = "".join(
+        f"""<entry><title>{html.escape(i['title'])}</title>
+<link rel="alternate" href="{html.escape(i['link'])}"/><id>{html.escape(i['guid'])}</id>
+<updated>{i['published'].isoformat()}</updated></entry>"""
+        for i in items)
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{html.escape(title)}</title>
+<link href="{link}"/><id>{link}</id><updated>2025-03-24T00:00:00Z</updated>{entries}</feed>
+""".encode()
+
+
+# --- the five seeds as five outlets -------------------------------------------------
+
+@dataclass
+class SeedPage:
+    key: str  # the seed's number, "000" … "004"
+    outlet: str
+    path: str
+    published: datetime
+    feed: str  # "rss" or "atom"
+
+
+# Our own arrangement of the seeds: which test outlet publishes which seed, and when
+# (the dates follow DESIGN.md's table). Outlet names here are invented for the tests.
+SEED_LAYOUT = [
+    SeedPage("004", "Outlet Kyiv Review", "/news/2025/02/09/kremlin-call.html",
+             datetime.fromisoformat("2025-02-09T18:30:00+00:00"), "rss"),
+    SeedPage("002", "Outlet Bosphorus Daily", "/international/kremlin-stance.html",
+             datetime.fromisoformat("2025-02-10T09:15:00+00:00"), "atom"),
+    SeedPage("003", "Outlet Gulf Tribune", "/2025/02/10/phone-call",
+             datetime.fromisoformat("2025-02-10T14:40:00+00:00"), "rss"),
+    SeedPage("000", "Outlet Finance Wire", "/headlines/putin-trump-contacts.html",
+             datetime.fromisoformat("2025-03-23T11:00:00+00:00"), "rss"),
+    SeedPage("001", "Outlet Kabul Times", "/world/putin-trump-more-contacts/",
+             datetime.fromisoformat("2025-03-24T07:20:00+00:00"), "rss"),
+]
+
+
+def seed_paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def seed_title(text: str) -> str:
+    """A headline made at run time: the first words of the seed's first long paragraph."""
+    for para in seed_paragraphs(text):
+        words = para.split()
+        if len(words) >= 20:
+            return " ".join(words[:12]).rstrip(",.;:")
+    return " ".join(text.split()[:10])
+
+
+def publish_seeds(newsroom: Newsroom, seeds_dir: Path,
+                  layout: list[SeedPage] = SEED_LAYOUT) -> dict[str, str]:
+    """Serve each seed on its outlet's site with a feed listing it; return key → URL."""
+    urls: dict[str, str] = {}
+    for seed in layout:
+        text = next(seeds_dir.glob(f"{seed.key}_*.txt")).read_text(encoding="utf-8")
+        site = newsroom.site(seed.outlet)
+        url = site.url(seed.path)
+        title = seed_title(text)
+        site.routes[seed.path] = Route(article_html(
+            title, seed_paragraphs(text), seed.published, "Staff Reporter", seed.outlet, url))
+        items = [{"title": title, "link": url + "?utm_source=rss&utm_medium=feed",
+                  "guid": f"{seed.outlet}-{seed.key}", "published": seed.published}]
+        # an older, unrelated entry too, so feeds hold more than the story
+        other = site.url("/news/markets-update.html")
+        site.routes["/news/markets-update.html"] = Route(article_html(
+            "Markets update", [f"Paragraph {n} of a routine markets report with index levels, "
+                               "bond yields and currency moves across the trading week, "
+                               "written for this test." for n in range(1, 6)],
+            seed.published - timedelta(days=1), "Desk", seed.outlet, other))
+        items.append({"title": "Markets update", "link": other, "guid": f"{seed.outlet}-m",
+                      "published": seed.published - timedelta(days=1)})
+        if seed.feed == "atom":
+            site.routes["/atom.xml"] = Route(atom_feed(seed.outlet, site.base, items),
+                                             content_type="application/atom+xml",
+                                             conditional=True)
+        else:
+            site.routes["/rss.xml"] = Route(rss_feed(seed.outlet, site.base, items),
+                                            content_type="application/rss+xml",
+                                            conditional=True)
+        urls[seed.key] = url
+    return urls
+
+
+def feed_path(seed: SeedPage) -> str:
+    return "/atom.xml" if seed.feed == "atom" else "/rss.xml"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
