@@ -28,6 +28,8 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
         return f"HTTP {status}", status not in PERMANENT_STATUSES
     name = type(exc).__name__
     text = str(exc).strip() or name
+    if "max redirections" in text:
+        return "too many redirects (a redirect loop?)", False
     if name in {"IgnoreRequest", "PrivateAddressRefusedRequest"}:
         return text, False
     if "Timeout" in name or "TimedOut" in name:
@@ -127,7 +129,7 @@ class FeedSpider(scrapy.Spider):
         request = failure.request
         poll = self.report.polls[request.meta["source_id"]]
         reason, _ = failure_reason(failure)
-        poll.error = f"{request.url}: {reason}"
+        poll.error = f"{poll.source.url}: {reason}"
         log.error("feed failed: %s", reason, extra={"source": poll.source.url, "url": request.url})
 
     def page_failed(self, failure: Failure) -> None:
