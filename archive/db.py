@@ -74,7 +74,8 @@ def connect(settings: Settings | str, *, migrate_now: bool = True) -> psycopg.Co
     try:
         conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to PostgreSQL: {_without_password(str(exc))}") from None
+        reason = _without_password(str(exc))
+        raise DatabaseError(f"cannot connect to PostgreSQL: {reason}") from None
     if migrate_now:
         migrate(conn)
     return conn

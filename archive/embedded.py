@@ -38,14 +38,14 @@ def embedded_database_url(data_dir: Path) -> str:
     data_dir = data_dir.expanduser().resolve()
     errors: list[str] = []
     try:
-        return _with_database(_pgserver_url(data_dir / "pgserver"))
+        return _with_database(pgserver_url(data_dir / "pgserver"))
     except ImportError:
         errors.append("the pgserver package is not installed (no wheel for this platform)")
     except Exception as exc:  # pgserver raises plain exceptions on start failures
         errors.append(f"pgserver failed: {exc}")
         log.warning("embedded pgserver failed, trying the system PostgreSQL: %s", exc)
     try:
-        return _with_database(_system_url(data_dir / "system"))
+        return _with_database(system_server_url(data_dir / "system"))
     except EmbeddedUnavailable as exc:
         errors.append(str(exc))
     raise EmbeddedUnavailable(
@@ -56,7 +56,7 @@ def embedded_database_url(data_dir: Path) -> str:
     )
 
 
-def _pgserver_url(pgdata: Path) -> str:
+def pgserver_url(pgdata: Path) -> str:
     import pgserver  # noqa: PLC0415 - optional, platform-dependent dependency
 
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,8 @@ def find_postgres_bindir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
+                                 timeout=10)
             bindir = Path(out.stdout.strip())
             if (bindir / "initdb").exists():
                 return bindir
@@ -92,7 +93,7 @@ def _run_as(user: str | None, argv: list[str], timeout: float = 120) -> subproce
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
 
 
-def _system_url(base: Path) -> str:
+def system_server_url(base: Path) -> str:
     bindir = find_postgres_bindir()
     if bindir is None:
         raise EmbeddedUnavailable("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
@@ -117,7 +118,10 @@ def _system_url(base: Path) -> str:
         for parent in base.parents:  # the server user must be able to reach its folder
             if parent == Path("/"):
                 break
-            os.chmod(parent, os.stat(parent).st_mode | 0o011)
+            mode = os.stat(parent).st_mode
+            if mode & 0o001 == 0:
+                log.warning("letting the postgres user traverse %s (chmod o+x)", parent)
+                os.chmod(parent, mode | 0o001)
     if not (data / "PG_VERSION").exists():
         result = _run_as(user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                                 "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
@@ -139,6 +143,16 @@ def _system_url(base: Path) -> str:
     return f"postgresql://postgres@/postgres?host={quote(str(sock))}"
 
 
+def stop_system_server(base: Path) -> None:
+    """Stop a server started by system_server_url (used by tests and `pg_ctl` users)."""
+    bindir = find_postgres_bindir()
+    if bindir is None:
+        return
+    user = "postgres" if os.geteuid() == 0 else None
+    _run_as(user, [str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w",
+                   "stop"], timeout=60)
+
+
 def _with_database(server_url: str) -> str:
     """Create our database on the server if missing; return its URL."""
     import psycopg  # noqa: PLC0415
@@ -151,7 +165,10 @@ def _with_database(server_url: str) -> str:
                     "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
                 ).fetchone()
                 if not exists:
-                    conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+                    try:
+                        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+                    except psycopg.errors.DuplicateDatabase:
+                        pass  # another process created it first
             break
         except psycopg.OperationalError:
             if time.monotonic() > deadline:

@@ -145,7 +145,8 @@ def record_poll(
             """UPDATE sources SET last_polled_at = %(now)s, last_status = %(status)s,
                    consecutive_failures = consecutive_failures + 1, last_error = %(error)s,
                    next_poll_at = %(now)s + least(
-                       make_interval(mins => interval_minutes) * power(2, least(consecutive_failures, 10)),
+                       make_interval(mins => interval_minutes)
+                           * power(2, least(consecutive_failures, 10)),
                        %(cap)s)
                WHERE id = %(id)s""",
             {"now": now, "status": status, "error": (error or "")[:2000], "id": source_id,

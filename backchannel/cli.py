@@ -8,6 +8,8 @@ import importlib
 import logging
 import sys
 
+from archive.db import DatabaseError
+from archive.embedded import EmbeddedUnavailable
 from backchannel import __version__
 from backchannel.config import ConfigError, load_settings
 from backchannel.logs import setup_logging
@@ -53,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging("DEBUG" if args.verbose else settings.log_level)
     try:
         return int(args.handler(args, settings) or 0)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseError, EmbeddedUnavailable) as exc:
         logging.getLogger("backchannel").error("%s", exc)
+        print(f"backchannel: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

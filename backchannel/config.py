@@ -81,7 +81,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found (BACKCHANNEL_CONFIG)") from None
+            raise ConfigError(
+                f"{path}: configuration file not found (BACKCHANNEL_CONFIG)"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         for key, value in data.items():

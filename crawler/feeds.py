@@ -78,7 +78,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     seen: set[str] = set()
     for index, entry in enumerate(parsed.entries):
         if len(entries) >= MAX_ENTRIES:
-            problems.append(f"feed lists {len(parsed.entries)} entries; kept the first {MAX_ENTRIES}")
+            problems.append(
+                f"feed lists {len(parsed.entries)} entries; kept the first {MAX_ENTRIES}"
+            )
             break
         link = _entry_link(entry)
         if not link:

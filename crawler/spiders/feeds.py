@@ -139,7 +139,8 @@ class FeedSpider(scrapy.Spider):
         if transient:
             poll.transient_page_failures += 1
         self.report.page_errors.append(f"{request.url}: {reason}")
-        log.warning("page failed: %s", reason, extra={"source": poll.source.url, "url": request.url})
+        log.warning("page failed: %s", reason,
+                    extra={"source": poll.source.url, "url": request.url})
 
 
 def _header(response: Response, name: bytes) -> str | None:
