@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 from archive.db import DatabaseError
@@ -56,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args, settings) or 0)
     except (ConfigError, DatabaseError, EmbeddedUnavailable) as exc:
-        logging.getLogger("backchannel").error("%s", exc)
         print(f"backchannel: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
