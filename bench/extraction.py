@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import html
 import json
 import re
 import statistics
@@ -95,10 +96,10 @@ def score(counts: Iterable[tuple[float, float, float]]) -> dict[str, float]:
 # --- metadata ---------------------------------------------------------------------------
 
 
-def page_headline(html: str) -> str | None:
+def page_headline(page: str) -> str | None:
     """The page's own headline: JSON-LD article headline, else og:title, else first h1."""
     try:
-        tree = lxml.html.fromstring(html)
+        tree = lxml.html.fromstring(page)
     except (ValueError, lxml.etree.ParserError):
         return None
     for script in tree.xpath('//script[@type="application/ld+json"]'):
@@ -111,7 +112,7 @@ def page_headline(html: str) -> str | None:
             kinds = kind if isinstance(kind, list) else [kind]
             if any(isinstance(k, str) and k.endswith(("Article", "Posting")) for k in kinds):
                 if isinstance(obj.get("headline"), str) and obj["headline"].strip():
-                    return obj["headline"].strip()
+                    return html.unescape(obj["headline"]).strip()
     for content in tree.xpath('//meta[@property="og:title"]/@content'):
         if content.strip():
             return content.strip()
@@ -134,9 +135,7 @@ def _json_objects(data: object) -> Iterable[dict]:
 
 
 def same_title(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and [w.casefold() for w in tokens(a)] == [
-        w.casefold() for w in tokens(b)
-    ]
+    return bool(a and b) and [w.casefold() for w in tokens(a)] == [w.casefold() for w in tokens(b)]
 
 
 # --- running --------------------------------------------------------------------------

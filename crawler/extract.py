@@ -34,12 +34,16 @@ from crawler.extractors.text import (
     drop_leading_title,
     prose_length,
     shingle_overlap,
+    strip_site_name,
 )
 from crawler.pages import decode_html
+from crawler.urls import host_of
 
 # Precision mode's text shorter than this share of the balanced text's prose: it lost
 # the article (seen on pages whose article sits in an unusual container).
 PRECISION_MIN_SHARE = 0.6
+# Precision text with less prose than this is checked against the balanced mode too.
+SHORT_PROSE = 1000
 # A JSON-LD articleBody within these bounds of the extracted length (and sharing its
 # word 4-grams, below) is the same article without the page's extra matter.
 JSONLD_MIN_LENGTH_RATIO = 0.8
@@ -65,7 +69,9 @@ class Extracted:
         return asdict(self)
 
 
-def extract(page: bytes | str, url: str | None = None, content_type: str | None = None) -> Extracted:
+def extract(
+    page: bytes | str, url: str | None = None, content_type: str | None = None
+) -> Extracted:
     """Extract the main article of an HTML page. Empty text means no article was found."""
     html = decode_html(page, content_type) if isinstance(page, bytes) else page
     tree = parse_html(html)
@@ -74,7 +80,7 @@ def extract(page: bytes | str, url: str | None = None, content_type: str | None 
     ld = read_json_ld(tree)
     text = article_text(tree, url, ld)
     meta = extract_metadata(tree, url)
-    title = meta.title or ld.headline or None
+    title = ld.headline or strip_site_name(meta.title, meta.sitename, _host(meta.url or url))
     text = drop_edge_boilerplate(drop_leading_title(text, title))
     return Extracted(
         title=title,
@@ -116,12 +122,21 @@ def article_text(tree: HtmlElement, url: str | None, ld: ArticleData) -> str:
     """The body: precision mode, the balanced text when precision lost the article, and
     the JSON-LD articleBody when it is complete (see the module docstring)."""
     text = run_trafilatura(tree, url, favor_precision=True)
-    balanced = run_trafilatura(tree, url, fast=True)
-    if prose_length(text) < PRECISION_MIN_SHARE * prose_length(balanced):
-        text = balanced
+    prose = prose_length(text)
+    # The second run costs a third of the time: only when precision kept little of
+    # the page's paragraph text, or little text at all.
+    if prose < PRECISION_MIN_SHARE * paragraph_length(tree) or prose < SHORT_PROSE:
+        balanced = run_trafilatura(tree, url, fast=True)
+        if prose < PRECISION_MIN_SHARE * prose_length(balanced):
+            text = balanced
     if ld.body and complete_json_ld_body(ld.body, text):
         return ld.body
     return text
+
+
+def paragraph_length(tree: HtmlElement) -> int:
+    """Characters of text in the page's <p> elements: a cheap upper hint of its prose."""
+    return sum(len(p.text_content()) for p in tree.iter("p"))
 
 
 def complete_json_ld_body(body: str, text: str) -> bool:
@@ -153,6 +168,13 @@ def published_date(tree: HtmlElement, found: str | None, ld: ArticleData) -> str
         if stamp.startswith(day) and len(stamp) > len(day):
             return stamp
     return day
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return host_of(url) if url else None
+    except ValueError:
+        return None
 
 
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*")

@@ -96,5 +96,5 @@ def detect_language(text: str) -> str | None:
     is long enough to be trusted."""
     if len(text) < MIN_DETECTION_TEXT:
         return None
-    lang, _ = py3langid.classify(text[:5000])
+    lang, _ = py3langid.classify(text[:2000])
     return lang or None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from crawler.outlets import registered_domain
+
 _WORD = re.compile(r"\w+")
 # A line with fewer words than this is a menu entry, caption or label, not prose.
 PROSE_MIN_WORDS = 8
@@ -17,7 +19,9 @@ def words(text: str | None) -> list[str]:
 def prose_length(text: str) -> int:
     """Characters in lines that read as sentences: a navigation dump is long but has
     little of it, so candidates are compared on this rather than on raw length."""
-    return sum(len(line) for line in text.split("\n") if len(_WORD.findall(line)) >= PROSE_MIN_WORDS)
+    return sum(
+        len(line) for line in text.split("\n") if len(_WORD.findall(line)) >= PROSE_MIN_WORDS
+    )
 
 
 def shingle_overlap(part: str, whole: str, n: int = 4) -> float:
@@ -43,32 +47,38 @@ def drop_leading_title(text: str, title: str | None) -> str:
 
 
 # Lines that are furniture around an article, not part of it: sharing prompts,
-# newsletter boxes, "read more" links, copyright and tag lines.
+# newsletter boxes, "read more" links, tag lines. Copyright and "originally published
+# by" lines are kept: they tell a wire or syndicated copy.
 _BOILERPLATE = re.compile(
     r"""^(?:
         (?:share|like)\ this\ (?:story|article|post)\b.{0,60}
       | (?:click\ to\ )?share\ (?:on|via)\ \w+.{0,20}
       | (?:sign\ up|subscribe)\ (?:for|to)\ (?:our|the)\ .{0,40}newsletters?.{0,80}
-      | (?:read|see)\ (?:more|also)\b.{0,100}
-      | related(?:\ (?:articles?|stories|posts|coverage|content))?:?.{0,100}
+      | read\ (?:more|also|next)\b:?.{0,100}
+      | related(?:\ (?:articles?|stories|posts|coverage|content))?(?::.{0,100})?
       | also\ on\ \S+\.\w+\b.{0,200}
-      | (?:copyright\s*)?(?:©|\(c\)|copyright)\s*(?:\d{4}|[\w&.,'-]+\s+\d{4}).{0,120}
-      | all\ rights\ reserved\.?.{0,80}
       | tags?:?
       | advertisement
       | follow\ us\ on\ .{0,60}
-      | (?:this\ )?(?:article|story)\ (?:was\ )?(?:originally\ )?(?:published|appeared)\ .{0,120}
     )$""",
     re.I | re.X,
 )
+# Anywhere in a short edge line: a newsletter box or an author's social-media contact.
+_FURNITURE_PHRASE = re.compile(
+    r"\b(?:subscribe|sign\ up)\b.{0,80}\bnewsletters?\b"
+    r"|\bnewsletters?\b.{0,80}\b(?:subscribe|sign\ up)\b"
+    r"|\bfollow\ (?:us|him|her|them|me)\ on\ (?:twitter|facebook|instagram|x)\b",
+    re.I | re.X,
+)
+FURNITURE_MAX_LINE = 250
 # How many lines at each edge are examined.
 EDGE_LINES = 3
 
 
 def drop_edge_boilerplate(text: str) -> str:
     """Remove furniture lines within the first and last few lines of the text."""
-    lines = [line for line in text.split("\n")]
-    while lines and _is_furniture(lines[-1]) or (lines and not lines[-1].strip()):
+    lines = text.split("\n")
+    while lines and (not lines[-1].strip() or _is_furniture(lines[-1])):
         lines.pop()
     head = 0
     while head < min(EDGE_LINES, len(lines)) and (
@@ -79,4 +89,48 @@ def drop_edge_boilerplate(text: str) -> str:
 
 
 def _is_furniture(line: str) -> bool:
-    return bool(_BOILERPLATE.match(line.strip()))
+    line = line.strip()
+    if _BOILERPLATE.match(line):
+        return True
+    return len(line) <= FURNITURE_MAX_LINE and bool(_FURNITURE_PHRASE.search(line))
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]\s+|\s*[|·•»]\s*|\s+::\s+")
+
+
+def strip_site_name(title: str | None, site_name: str | None, host: str | None) -> str | None:
+    """Remove a leading or trailing ' | Site' segment from a <title>-style title, when the
+    segment names the site (its stated name or its host's main label)."""
+    if not title:
+        return title
+    names = {" ".join(words(site_name))} if site_name else set()
+    if host:
+        domain = registered_domain(host)
+        names.update({domain, domain.split(".")[0]})
+    names = {n for n in names if len(n) >= 3}
+    if not names:
+        return title
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+
+    def is_site(segment: str) -> bool:
+        flat = " ".join(words(segment))
+        joined = "".join(words(segment))
+        return bool(flat) and any(
+            flat == n
+            or joined == n.replace(" ", "").replace(".", "")
+            or ("." in n and n in segment.lower())
+            for n in names
+        )
+
+    while len(parts) > 1 and is_site(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and is_site(parts[0]):
+        parts.pop(0)
+    if len(parts) == len(_TITLE_SEPARATORS.split(title)):
+        return title
+    # Rebuild from the original text so the headline's own punctuation survives.
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if start >= 0 and end > start else title
