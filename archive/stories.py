@@ -1,0 +1,392 @@
+"""Stories: one per alleged contact, holding every outlet's article about it.
+
+Grouping is a pairwise rule (`same_contact`) closed transitively: an article joins every
+story holding an article it matches, and stories it bridges are merged. Because the
+rule looks only at the two articles, the stories that come out do not depend on the
+order articles arrive in: date order, reverse order and one batch give the same groups.
+Copy marks and a story's "first" fields are likewise recomputed as minima, so a late
+arrival that is older than what the story holds takes its rightful place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from crawler.copies import (
+    COPY_THRESHOLD,
+    band_keys,
+    body_lines,
+    content_words,
+    normalise,
+    signature,
+    text_similarity,
+    wire_attribution,
+)
+
+STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
+WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
+CROSS_LANGUAGE_WINDOW = timedelta(days=2)  # no shared words to go by: time and actors
+LEXICAL_OVERLAP = 0.2  # share of the smaller lead's content words found in the other
+LEAD_CHARS = 1500
+STATUSES = ("unconfirmed", "confirmed")
+
+# The leadership whose contacts make a story, in the scripts the news uses. Prefixes, so
+# that inflected forms (Путина, Трампом) match.
+ACTORS: dict[str, tuple[str, ...]] = {
+    "putin": ("putin", "путин", "путін", "بوتين"),
+    "trump": ("trump", "трамп", "ترامب"),
+    "biden": ("biden", "байден", "بايدن"),
+    "obama": ("obama", "обам"),
+    "peskov": ("peskov", "peskow", "pieskow", "песков", "пєсков", "пескова"),
+    "lavrov": ("lavrov", "lawrow", "лавров"),
+    "rubio": ("rubio", "рубио", "рубіо"),
+    "witkoff": ("witkoff", "уиткофф", "віткофф", "уиткоф"),
+    "kushner": ("kushner", "кушнер"),
+    "dmitriev": ("dmitriev", "дмитриев", "дмитрієв"),
+    "ushakov": ("ushakov", "ушаков"),
+    "vance": ("vance", "вэнс", "венс"),
+    "waltz": ("waltz", "уолтц"),
+    "sullivan": ("sullivan", "салливан", "саллів"),
+    "patrushev": ("patrushev", "patruszew", "патрушев"),
+    "belousov": ("belousov", "белоусов", "білоус"),
+    "austin": ("austin", "остин"),
+    "hegseth": ("hegseth", "хегсет"),
+    "naryshkin": ("naryshkin", "нарышкин"),
+    "ratcliffe": ("ratcliffe", "рэтклифф"),
+}
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_CALL_WORDS = r"(?:spoke|spoken|speak|talked|talks|call|called|conversation|met|meeting)"
+_CALL_DATE = re.compile(
+    rf"\b{_CALL_WORDS}\b[^.;:]{{0,60}}?\b(?:on|last)\s+"
+    r"(?:(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<day>\d{1,2})\b"
+    r"|(?P<day2>\d{1,2})\s+(?P<month2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Assignment:
+    story_id: int
+    is_new_story: bool  # this article is the story's first report
+    is_new_outlet: bool  # no earlier article of this outlet in the story
+    outlet: str
+    copy_of: int | None
+    wire: str | None
+    joined_now: bool = True  # False when the article was already assigned (idempotent)
+
+
+@dataclass
+class Item:
+    """What grouping needs to know about one article."""
+
+    id: int
+    outlet: str
+    at: datetime
+    title: str | None
+    text: str
+    status: str
+    evidence: str | None = None
+    language: str | None = None
+    story_id: int | None = None
+    copy_of: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def lead(self) -> str:
+        prose = "\n".join(body_lines(self.text)) or self.text
+        return f"{self.title or ''}\n{prose[:LEAD_CHARS]}"
+
+    @cached_property
+    def actors(self) -> frozenset[str]:
+        return actors_in(self.lead)
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        return frozenset(w for w in content_words(self.lead) if len(w) > 2)
+
+    @cached_property
+    def call_date(self) -> date | None:
+        return call_date(self.evidence or "", self.at.date())
+
+
+def actors_in(text: str) -> frozenset[str]:
+    words = re.findall(r"[^\W\d_]+", normalise(text))
+    found = set()
+    for name, prefixes in ACTORS.items():
+        if any(w.startswith(p) for w in words for p in prefixes):
+            found.add(name)
+    return frozenset(found)
+
+
+def call_date(sentence: str, published: date) -> date | None:
+    """The date of the contact when the sentence ties one to it ("spoke by phone on
+    Tuesday", "the call on Feb. 12"); weekdays resolve to the last such day on or
+    before publication. English only; None when the sentence gives no date."""
+    match = _CALL_DATE.search(sentence)
+    if not match:
+        return None
+    if match.group("weekday"):
+        wanted = _WEEKDAYS.index(match.group("weekday").lower())
+        return published - timedelta(days=(published.weekday() - wanted) % 7)
+    month = (match.group("month") or match.group("month2")).lower()[:3]
+    day = int(match.group("day") or match.group("day2"))
+    try:
+        found = date(published.year, _MONTHS.index(month) + 1, day)
+    except ValueError:
+        return None
+    return found if found <= published + timedelta(days=1) else found.replace(
+        year=found.year - 1)
+
+
+def lexical_overlap(a: Item, b: Item) -> float:
+    if not a.terms or not b.terms:
+        return 0.0
+    return len(a.terms & b.terms) / min(len(a.terms), len(b.terms))
+
+
+def is_copy_pair(a: Item, b: Item) -> bool:
+    return a.outlet != b.outlet and text_similarity(a.text, b.text) >= COPY_THRESHOLD
+
+
+def same_contact(a: Item, b: Item) -> bool:
+    """Whether two contact stories report the same alleged contact. Symmetric, and it
+    looks at nothing but the two articles, which is what makes grouping order-free."""
+    if is_copy_pair(a, b):
+        return True
+    if abs(a.at - b.at) > WINDOW:
+        return False
+    if a.call_date and b.call_date and abs(a.call_date - b.call_date) > timedelta(days=1):
+        return False
+    if a.status != b.status and not (a.call_date and a.call_date == b.call_date):
+        return False  # a confirmed call and unconfirmed claims are, as a rule, two contacts
+    if len(a.actors & b.actors) < 2:
+        return False
+    if a.language and b.language and a.language != b.language:
+        return abs(a.at - b.at) <= CROSS_LANGUAGE_WINDOW
+    return lexical_overlap(a, b) >= LEXICAL_OVERLAP
+
+
+# --- the database side -------------------------------------------------------------
+
+_ITEM_SQL = """
+    SELECT a.id, a.outlet, coalesce(a.published_at, a.fetched_at) AS at, a.title, a.text,
+           a.call_status AS status, a.evidence, a.language, sa.story_id, sa.is_copy_of
+    FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
+"""
+
+
+def _item(row: dict) -> Item:
+    return Item(id=row["id"], outlet=row["outlet"], at=row["at"], title=row["title"],
+                text=row["text"] or "", status=row["status"], evidence=row["evidence"],
+                language=row["language"], story_id=row["story_id"], copy_of=row["is_copy_of"])
+
+
+def _earlier(a: Item, b: Item) -> bool:
+    return (a.at, a.id) < (b.at, b.id)
+
+
+def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None:
+    """Put a classified article into its story (new or existing), marking it a copy when
+    another outlet published the same text earlier. None when the article is not a
+    contact story with an unconfirmed or confirmed call. Runs in a (nested) transaction
+    and never commits, so callers can group it with their own writes."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
+        row = conn.execute(
+            _ITEM_SQL + " WHERE a.id = %s AND a.contact_story AND a.call_status = ANY(%s)",
+            (article_id, list(STATUSES)),
+        ).fetchone()
+        if row is None:
+            return None
+        item = _item(row)
+        sig = _store_signature(conn, item)
+        if item.story_id is not None:
+            return _assignment(conn, item.id, joined_now=False)
+        candidates = _candidates(conn, item, sig)
+        matches = [c for c in candidates if same_contact(item, c)]
+        story_id = _join(conn, item, matches)
+        copies = [c for c in matches if is_copy_pair(item, c)]
+        originals = [c for c in copies if _earlier(c, item)]
+        copy_of = min(originals, key=lambda c: (c.at, c.id)).id if originals else None
+        conn.execute(
+            """INSERT INTO story_articles (story_id, article_id, outlet, is_copy_of, wire)
+               VALUES (%s, %s, %s, %s, %s)""",
+            (story_id, item.id, item.outlet, copy_of,
+             wire_attribution(item.text, item.title)),
+        )
+        _remark_later_copies(conn, item, copies)
+        _refresh_story(conn, story_id)
+        return _assignment(conn, item.id, joined_now=True)
+
+
+def _store_signature(conn: psycopg.Connection, item: Item) -> bytes:
+    sig = signature(f"{item.title or ''}\n{item.text}")
+    conn.execute(
+        """INSERT INTO article_signatures (article_id, signature, bands) VALUES (%s, %s, %s)
+           ON CONFLICT (article_id) DO UPDATE
+             SET signature = EXCLUDED.signature, bands = EXCLUDED.bands, computed_at = now()
+             WHERE article_signatures.signature <> EXCLUDED.signature""",
+        (item.id, sig, band_keys(sig)),
+    )
+    return sig
+
+
+def _candidates(conn: psycopg.Connection, item: Item, sig: bytes) -> list[Item]:
+    """Assigned articles that could match: those within the window, and any whose
+    signature shares an LSH band (copies may come late)."""
+    rows = conn.execute(
+        _ITEM_SQL + """
+        WHERE sa.story_id IS NOT NULL AND a.id <> %(id)s
+          AND (coalesce(a.published_at, a.fetched_at) BETWEEN %(lo)s AND %(hi)s
+               OR a.id IN (SELECT article_id FROM article_signatures
+                           WHERE bands && %(bands)s))""",
+        {"id": item.id, "lo": item.at - WINDOW, "hi": item.at + WINDOW,
+         "bands": band_keys(sig)},
+    ).fetchall()
+    return [_item(r) for r in rows]
+
+
+def _join(conn: psycopg.Connection, item: Item, matches: list[Item]) -> int:
+    """The story the article joins: a new one, or the oldest of those it matches, into
+    which the others are merged (and the merge logged)."""
+    story_ids = sorted({m.story_id for m in matches if m.story_id is not None})
+    if not story_ids:
+        row = conn.execute(
+            """INSERT INTO stories (title, status, first_article_id, first_outlet,
+                   first_reported_at) VALUES (%s, %s, %s, %s, %s) RETURNING id""",
+            (item.title, item.status, item.id, item.outlet, item.at),
+        ).fetchone()
+        return row["id"]
+    rows = conn.execute(
+        "SELECT id FROM stories WHERE id = ANY(%s) ORDER BY first_reported_at, id",
+        (story_ids,),
+    ).fetchall()
+    keep, others = rows[0]["id"], [r["id"] for r in rows[1:]]
+    for other in others:
+        conn.execute("UPDATE story_articles SET story_id = %s WHERE story_id = %s",
+                     (keep, other))
+        conn.execute(
+            """INSERT INTO story_events (kind, story_id, other_id, article_id, detail)
+               VALUES ('merge', %s, %s, %s, %s)""",
+            (keep, other, item.id, Jsonb({"reason": "article matches both stories"})),
+        )
+        conn.execute("DELETE FROM stories WHERE id = %s", (other,))
+    return keep
+
+
+def _remark_later_copies(conn: psycopg.Connection, item: Item, copies: list[Item]) -> None:
+    """Later copies of this article now point at it if it is older than their original."""
+    later = [c for c in copies if _earlier(item, c)]
+    for copy in later:
+        current = None
+        if copy.copy_of is not None:
+            row = conn.execute(
+                "SELECT id, coalesce(published_at, fetched_at) AS at FROM articles "
+                "WHERE id = %s", (copy.copy_of,),
+            ).fetchone()
+            current = (row["at"], row["id"]) if row else None
+        if current is None or (item.at, item.id) < current:
+            conn.execute("UPDATE story_articles SET is_copy_of = %s WHERE article_id = %s",
+                         (item.id, copy.id))
+
+
+def _refresh_story(conn: psycopg.Connection, story_id: int) -> None:
+    """Title, status and first report recomputed from the members: the earliest article
+    leads; the story is confirmed once any member reports confirmation."""
+    conn.execute(
+        """WITH members AS (
+               SELECT a.id, a.outlet, a.title, a.call_status,
+                      coalesce(a.published_at, a.fetched_at) AS at
+               FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+               WHERE sa.story_id = %(id)s),
+           first AS (SELECT * FROM members ORDER BY at, id LIMIT 1)
+           UPDATE stories s SET
+               title = (SELECT title FROM first),
+               first_article_id = (SELECT id FROM first),
+               first_outlet = (SELECT outlet FROM first),
+               first_reported_at = (SELECT at FROM first),
+               status = CASE WHEN EXISTS (SELECT 1 FROM members
+                                          WHERE call_status = 'confirmed')
+                             THEN 'confirmed' ELSE 'unconfirmed' END,
+               updated_at = now()
+           WHERE s.id = %(id)s""",
+        {"id": story_id},
+    )
+
+
+def _assignment(conn: psycopg.Connection, article_id: int, *, joined_now: bool) -> Assignment:
+    """The article's place in its story, derived from what is stored, so that asking
+    twice gives the same answer."""
+    row = conn.execute(
+        """SELECT sa.story_id, sa.outlet, sa.is_copy_of, sa.wire,
+                  s.first_article_id = sa.article_id AS is_first,
+                  NOT EXISTS (
+                      SELECT 1 FROM story_articles o JOIN articles oa ON oa.id = o.article_id
+                      WHERE o.story_id = sa.story_id AND o.outlet = sa.outlet
+                        AND (coalesce(oa.published_at, oa.fetched_at), oa.id)
+                            < (coalesce(a.published_at, a.fetched_at), a.id)) AS outlet_first
+           FROM story_articles sa
+           JOIN stories s ON s.id = sa.story_id
+           JOIN articles a ON a.id = sa.article_id
+           WHERE sa.article_id = %s""",
+        (article_id,),
+    ).fetchone()
+    return Assignment(story_id=row["story_id"], is_new_story=row["is_first"],
+                      is_new_outlet=row["outlet_first"], outlet=row["outlet"],
+                      copy_of=row["is_copy_of"], wire=row["wire"], joined_now=joined_now)
+
+
+def list_stories(conn: psycopg.Connection, status: str | None = None,
+                 since: datetime | date | None = None) -> list[dict]:
+    """Stories, newest first report first, each with its outlets in order of first report."""
+    rows = conn.execute(
+        """SELECT s.id, s.title, s.status, s.first_article_id, s.first_outlet,
+                  s.first_reported_at, s.created_at, s.updated_at,
+                  count(sa.article_id) AS articles,
+                  (SELECT array_agg(outlet ORDER BY first_at, outlet) FROM (
+                       SELECT o.outlet, min(coalesce(a.published_at, a.fetched_at)) AS first_at
+                       FROM story_articles o JOIN articles a ON a.id = o.article_id
+                       WHERE o.story_id = s.id GROUP BY o.outlet) per_outlet) AS outlets
+           FROM stories s LEFT JOIN story_articles sa ON sa.story_id = s.id
+           WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
+             AND (%(since)s::timestamptz IS NULL OR s.first_reported_at >= %(since)s)
+           GROUP BY s.id
+           ORDER BY s.first_reported_at DESC NULLS LAST, s.id DESC""",
+        {"status": status, "since": since},
+    ).fetchall()
+    return [{**row, "outlets": list(row["outlets"] or [])} for row in rows]
+
+
+def story_timeline(conn: psycopg.Connection, story_id: int) -> dict | None:
+    """One story and its articles in order of publication, each with its outlet, copy
+    mark, wire, call status and evidence; None when there is no such story."""
+    story = conn.execute("SELECT * FROM stories WHERE id = %s", (story_id,)).fetchone()
+    if story is None:
+        return None
+    rows = conn.execute(
+        """SELECT a.id AS article_id, sa.outlet, a.url, a.title,
+                  coalesce(a.published_at, a.fetched_at) AS reported_at, a.call_status,
+                  a.evidence, sa.is_copy_of, sa.wire, sa.joined_at
+           FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+           WHERE sa.story_id = %s
+           ORDER BY reported_at, a.id""",
+        (story_id,),
+    ).fetchall()
+    seen: set[str] = set()
+    for row in rows:
+        row["new_outlet"] = row["outlet"] not in seen
+        seen.add(row["outlet"])
+    merged = conn.execute(
+        "SELECT other_id, created_at FROM story_events WHERE story_id = %s AND kind = 'merge' "
+        "ORDER BY id", (story_id,),
+    ).fetchall()
+    return {**story, "articles": rows, "merged": merged}
