@@ -23,6 +23,7 @@ from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 256
 SEED = 1
+SCHEME = "affine32"  # datasketch >= 2.0; fixed so stored signatures stay comparable
 LSH_BANDS, LSH_ROWS = 128, 2  # candidates from Jaccard ~0.1 up; verified afterwards
 COPY_THRESHOLD = 0.5  # estimated containment at or above which a text is a copy
 MIN_SHINGLES = 40  # smaller texts are too short to call copies of anything
@@ -103,7 +104,7 @@ def shingles(text: str) -> set[str]:
 
 
 def minhash(items: Iterable[str]) -> MinHash:
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED)
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     mh.update_batch([item.encode("utf-8") for item in items])
     return mh
 
@@ -122,12 +123,12 @@ def unpack(sig: bytes) -> tuple[int, np.ndarray]:
     if magic != _MAGIC:
         raise ValueError("not a backchannel MinHash signature")
     values = np.frombuffer(sig, dtype="<u4", count=num_perm, offset=_HEADER.size)
-    return count, values.astype(np.uint64)
+    return count, values.astype(np.uint32)
 
 
 def as_minhash(sig: bytes) -> MinHash:
     _, values = unpack(sig)
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values)
+    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME)
 
 
 def jaccard(sig_a: bytes, sig_b: bytes) -> float:
