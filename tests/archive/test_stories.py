@@ -3,6 +3,7 @@ order, assignment is idempotent, and distinct contacts stay distinct stories."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -226,3 +227,37 @@ def test_timeline_lists_articles_in_order(db, seeds_dir):
     since = list_stories(db, since=datetime.fromisoformat("2025-03-01T00:00:00+00:00")
                          + timedelta(days=30))
     assert since == []
+
+
+def run_stories_command(argv: list[str], database_url: str, capsys) -> tuple[int, str]:
+    """The command module on its own parser (cli.py wires it in separately)."""
+    import argparse
+
+    from backchannel.commands import stories as command
+    from backchannel.config import Settings
+
+    parser = argparse.ArgumentParser(prog="backchannel")
+    command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["stories", *argv])
+    code = args.handler(args, Settings(database_url=database_url))
+    return code, capsys.readouterr().out
+
+
+def test_stories_command(db, database_url, seeds_dir, capsys):
+    require_classification(db)
+    ids = store_seeds(db, seeds_dir)
+    for article in ids.values():
+        assign_story(db, article)
+    code, out = run_stories_command(["--format", "json"], database_url, capsys)
+    stories = json.loads(out)
+    assert code == 0 and [s["outlets"][0] for s in stories] == ["Finance Wire", "Kyiv Review"]
+    code, out = run_stories_command(["--since", "2025-03-01"], database_url, capsys)
+    assert code == 0 and "Finance Wire, Kabul Times" in out and "Kyiv Review" not in out
+    code, out = run_stories_command(["show", str(stories[0]["id"])], database_url, capsys)
+    assert code == 0 and f"copy of {ids['000']}" in out and "new outlet" in out
+    code, out = run_stories_command(["show", str(stories[0]["id"]), "--format", "json"],
+                                    database_url, capsys)
+    assert [a["outlet"] for a in json.loads(out)["articles"]] == ["Finance Wire", "Kabul Times"]
+    assert run_stories_command(["show", "999999"], database_url, capsys)[0] == 1
+    assert run_stories_command(["--status", "confirmed"], database_url, capsys)[1].strip() \
+        == "no stories"
