@@ -18,8 +18,10 @@ import re
 from dataclasses import asdict, dataclass, field
 
 import trafilatura
+from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
+from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
 from crawler.extractors.jsonld import ArticleData, read_json_ld
@@ -79,7 +81,9 @@ def extract(
         return Extracted(title=None, text="", published=None, url=url)
     ld = read_json_ld(tree)
     text = article_text(tree, url, ld)
-    meta = extract_metadata(tree, url)
+    meta = extract_metadata(tree, url, extensive=False)
+    if not meta.date:  # the slower text-pattern search, only when the markup has no date
+        meta.date = find_date(tree, **set_date_params(extensive=True))
     title = ld.headline or strip_site_name(meta.title, meta.sitename, _host(meta.url or url))
     text = drop_edge_boilerplate(drop_leading_title(text, title))
     return Extracted(
@@ -131,7 +135,8 @@ def article_text(tree: HtmlElement, url: str | None, ld: ArticleData) -> str:
             text = balanced
     if ld.body and complete_json_ld_body(ld.body, text):
         return ld.body
-    return text
+    # Menu entries and link lists with not one sentence among them: no article.
+    return text if prose_length(text) else ""
 
 
 def paragraph_length(tree: HtmlElement) -> int:

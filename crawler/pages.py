@@ -120,9 +120,10 @@ def mostly_utf8(page: bytes) -> bool:
     return bad <= STRAY_BYTE_SHARE * non_ascii
 
 
-# Legacy encodings by how common they are on the web: among detection results that
-# are about as plausible, the commoner wins (short samples leave several near-ties).
-_WEB_ORDER = [
+# Legacy encodings still common on the web, commonest first: detection considers only
+# these (the many rare code pages it also knows mostly produce near-ties on short
+# texts) and breaks ties in this order.
+_WEB_ENCODINGS = [
     "cp1252",
     "cp1251",
     "gb18030",
@@ -137,26 +138,66 @@ _WEB_ORDER = [
     "cp1255",
     "koi8-r",
     "cp874",
-    "cp1257",
     "iso8859-15",
 ]
-# How much more chaos (charset_normalizer's mess measure) a commoner encoding may show.
+# The legacy encodings of a declared page language, most common first: what a browser
+# set to that language falls back to when a page names no charset.
+_WESTERN = "en fr de es pt it nl sv da no nb nn fi is ga ca eu gl af sq id ms sw".split()
+_LANGUAGE_ENCODINGS = {
+    **dict.fromkeys(_WESTERN, ["cp1252"]),
+    **dict.fromkeys(["ru", "uk", "be", "bg", "sr", "mk"], ["cp1251", "koi8-r"]),
+    **dict.fromkeys(["pl", "cs", "sk", "hu", "hr", "sl", "ro", "bs"], ["cp1250"]),
+    **dict.fromkeys(["lt", "lv", "et"], ["cp1257"]),
+    **dict.fromkeys(["ar", "fa", "ur"], ["cp1256"]),
+    "el": ["cp1253"],
+    "tr": ["cp1254"],
+    "he": ["cp1255"],
+    "th": ["cp874"],
+    "vi": ["cp1258"],
+    "zh": ["gb18030", "big5hkscs"],
+    "ja": ["cp932", "euc_jp"],
+    "ko": ["cp949"],
+}
+_LANG_ATTR = re.compile(rb"""<html[^>]*?\slang\s*=\s*["']?([a-zA-Z]{2,3})""", re.I)
+# How much more chaos (charset_normalizer's mess measure) a more coherent guess may show.
 CHAOS_MARGIN = 0.03
 
 
 def detect_charset(page: bytes) -> str:
-    """charset_normalizer's guess from the page's text (markup is ASCII and only dilutes
-    the evidence), preferring the commoner encoding among near-ties; windows-1252 when it
-    has none."""
+    """A legacy charset for a page that names none: the encoding of its declared language
+    when that decodes, else charset_normalizer's guess among the common web encodings from
+    the text without markup (which only dilutes the evidence): among the least chaotic
+    guesses the most coherent with a language, then the commonest; windows-1252 when
+    there is no guess."""
     sample = _MARKUP.sub(b" ", page[:DETECTION_SAMPLE])
-    matches = list(from_bytes(sample)) if sample.strip() else []
+    lang = _LANG_ATTR.search(page[:4096])
+    candidates = _LANGUAGE_ENCODINGS.get(lang.group(1).decode().lower() if lang else "", [])
+    candidates = [c for c in candidates if _decodes(page, c)]
+    if len(candidates) > 1:
+        best = from_bytes(sample, cp_isolation=candidates).best()
+        return (browser_codec(best.encoding) or candidates[0]) if best else candidates[0]
+    if candidates:
+        return candidates[0]
+    matches = list(from_bytes(sample, cp_isolation=_WEB_ENCODINGS)) if sample.strip() else []
     if not matches:
         return "cp1252"
     least = min(m.chaos for m in matches)
-    close = [browser_codec(m.encoding) for m in matches if m.chaos <= least + CHAOS_MARGIN]
-    ranked = [c for c in close if c] or ["cp1252"]
-    order = [browser_codec(name) for name in _WEB_ORDER]
-    return min(ranked, key=lambda c: order.index(c) if c in order else len(order))
+    order = [browser_codec(name) for name in _WEB_ENCODINGS]
+
+    def rank(match) -> tuple[float, int]:
+        codec = browser_codec(match.encoding)
+        return -match.coherence, order.index(codec) if codec in order else len(order)
+
+    close = [m for m in matches if m.chaos <= least + CHAOS_MARGIN]
+    return browser_codec(min(close, key=rank).encoding) or "cp1252"
+
+
+def _decodes(page: bytes, codec: str) -> bool:
+    try:
+        page.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def looks_like_html(page: bytes) -> bool:

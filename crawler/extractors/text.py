@@ -8,8 +8,13 @@ from collections import Counter
 from crawler.outlets import registered_domain
 
 _WORD = re.compile(r"\w+")
+# For judging prose, each Chinese/Japanese character counts as a word (no spaces there).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_PROSE_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 # A line with fewer words than this is a menu entry, caption or label, not prose.
 PROSE_MIN_WORDS = 8
+PROSE_LONG_WORDS = 16
+_SENTENCE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*\s*$")
 
 
 def words(text: str | None) -> list[str]:
@@ -19,9 +24,16 @@ def words(text: str | None) -> list[str]:
 def prose_length(text: str) -> int:
     """Characters in lines that read as sentences: a navigation dump is long but has
     little of it, so candidates are compared on this rather than on raw length."""
-    return sum(
-        len(line) for line in text.split("\n") if len(_WORD.findall(line)) >= PROSE_MIN_WORDS
-    )
+    return sum(len(line) for line in text.split("\n") if is_prose(line))
+
+
+def is_prose(line: str) -> bool:
+    """A sentence rather than a label: enough words, and either a sentence's closing
+    punctuation or the length of one (a headline link has neither)."""
+    count = len(_PROSE_TOKEN.findall(line))
+    if count >= PROSE_LONG_WORDS:
+        return True
+    return count >= PROSE_MIN_WORDS and bool(_SENTENCE_END.search(line))
 
 
 def shingle_overlap(part: str, whole: str, n: int = 4) -> float:
@@ -95,34 +107,34 @@ def _is_furniture(line: str) -> bool:
     return len(line) <= FURNITURE_MAX_LINE and bool(_FURNITURE_PHRASE.search(line))
 
 
+_HOST_PREFIXES = ("www", "m", "amp", "mobile")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]\s+|\s*[|·•»]\s*|\s+::\s+")
 
 
 def strip_site_name(title: str | None, site_name: str | None, host: str | None) -> str | None:
-    """Remove a leading or trailing ' | Site' segment from a <title>-style title, when the
-    segment names the site (its stated name or its host's main label)."""
+    """Remove leading or trailing ' | Site' segments from a <title>-style title, when a
+    segment names the site: its stated name, a label of its host (letters only, spaces
+    and case ignored), or its domain written out."""
     if not title:
         return title
-    names = {" ".join(words(site_name))} if site_name else set()
+    names = {"".join(words(site_name))} if site_name else set()
+    domains: set[str] = set()
     if host:
+        labels = [label for label in host.lower().split(".")[:-1] if label not in _HOST_PREFIXES]
+        names.update("".join(words(label)) for label in labels)
         domain = registered_domain(host)
-        names.update({domain, domain.split(".")[0]})
+        domains.update(
+            {host.lower(), domain, *(domain.removeprefix(p + ".") for p in _HOST_PREFIXES)}
+        )
     names = {n for n in names if len(n) >= 3}
-    if not names:
-        return title
     parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
+    if len(parts) < 2 or not (names or domains):
         return title
 
     def is_site(segment: str) -> bool:
-        flat = " ".join(words(segment))
         joined = "".join(words(segment))
-        return bool(flat) and any(
-            flat == n
-            or joined == n.replace(" ", "").replace(".", "")
-            or ("." in n and n in segment.lower())
-            for n in names
-        )
+        lowered = segment.lower()
+        return bool(joined) and (joined in names or any(d in lowered for d in domains if "." in d))
 
     while len(parts) > 1 and is_site(parts[-1]):
         parts.pop()
