@@ -1,0 +1,282 @@
+"""Load the cue file (cues.toml) and compile its phrases into regular expressions.
+
+The cue file is data an editor maintains; this module only knows its small phrase
+syntax (see the header of cues.toml), so adding a word never needs a code change."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_CUES = Path(__file__).with_name("cues.toml")
+
+# Category name in the classifier -> (table, key) in the cue file.
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "ru": ("actors", "russia"),
+    "ru_weak": ("actors", "russia_weak"),
+    "us": ("actors", "us"),
+    "us_weak": ("actors", "us_weak"),
+    "other": ("actors", "other"),
+    "contact": ("contact", "words"),
+    "contact_weak": ("contact", "weak_words"),
+    "pair": ("contact", "pair"),
+    "not_contact": ("contact", "not_contact"),
+    "uncertain": ("status", "uncertain"),
+    "denial": ("status", "denial"),
+    "claim": ("status", "claim"),
+    "confirmed": ("status", "confirmed"),
+    "planned": ("status", "planned"),
+    "past": ("status", "past"),
+    "background": ("status", "background"),
+}
+
+_PUNCT = str.maketrans(
+    {
+        "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"', "\u201e": '"', "\u2033": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2011": "-", "\u00a0": " ", "\u200b": "",
+        "\u00ad": "", "\n": " ", "\r": " ", "\t": " ",
+    }
+)
+_MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+                    r"\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Article spinners and broken HTML decoding leave "&&" where quotes and apostrophes were.
+_SPUN_APOSTROPHE = re.compile(r"(\w)\s*&\s*&?\s*(s|t|re|ll|ve|d|m)\b")
+_SPUN_QUOTE = re.compile(r"&\s?&")
+_SPUN_DASH = re.compile(r"&-+")
+
+
+class CueError(ValueError):
+    """The cue file is missing, not TOML, or has a phrase that does not compile."""
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents, unify quotes and dashes, and undo spinner artefacts,
+    so that cues written in plain spelling match messy text."""
+    text = unicodedata.normalize("NFKD", text).lower()
+    text = _MARKS.sub("", text).translate(_PUNCT)
+    if "&" in text:
+        text = _SPUN_DASH.sub("-", text)
+        text = _SPUN_APOSTROPHE.sub(r"\1'\2", text)
+        text = _SPUN_QUOTE.sub('"', text)
+    return text
+
+
+def _token_regex(token: str) -> str:
+    """One word of a phrase: `*` is the rest of a word, a leading `*` any prefix."""
+    prefix = token.startswith("*")
+    suffix = token.endswith("*") and len(token) > 1
+    core = token.strip("*")
+    body = re.escape(core).replace(r"\-", r"\W*")
+    if prefix:
+        body = r"\w*" + body
+    elif core[:1].isalnum() or core[:1] == "_":
+        body = r"(?<!\w)" + body
+    if suffix:
+        body += r"\w*"
+    elif core[-1:].isalnum() or core[-1:] == "_":
+        body += r"(?!\w)"
+    return body
+
+
+def phrase_to_regex(phrase: str) -> str:
+    """Translate one cue phrase (see cues.toml) into a regular expression."""
+    if phrase.startswith("re:"):
+        return phrase[3:]
+    tokens = normalize(phrase).split()
+    if not tokens or all(t == ".." for t in tokens):
+        raise CueError(f"empty cue phrase {phrase!r}")
+    out: list[str] = []
+    gap = False
+    for token in tokens:
+        if token == "..":
+            gap = True
+            continue
+        if out:
+            out.append(r"(?:\W+\w+){0,3}?\W+" if gap else r"\W+")
+        gap = False
+        out.append(_token_regex(token))
+    return "".join(out)
+
+
+_WORD = re.compile(r"\w+")
+_LEAD_WORD = re.compile(r"\w+")
+_BUCKET = 3  # stems are looked up by their first three letters
+
+
+class PhraseIndex:
+    """All phrases of all categories, indexed by their first word, so that a text is
+    read once, word by word, instead of once per phrase (hundreds of phrases, and the
+    classifier must keep up with a crawl)."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, list[tuple[str, re.Pattern[str] | None]]] = {}
+        self.stems: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
+        self.short_stems: list[tuple[str, str, re.Pattern[str] | None]] = []
+        self.infix: list[tuple[str, str, re.Pattern[str] | None]] = []
+        self.raw: list[tuple[str, re.Pattern[str]]] = []
+        self._infix_re: re.Pattern[str] | None = None
+
+    def add(self, category: str, phrase: str, regex: str) -> None:
+        """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
+        if phrase.startswith("re:"):
+            self.raw.append((category, re.compile(regex)))
+            return
+        tokens = [t for t in normalize(phrase).split() if t != ".."]
+        first = tokens[0]
+        single = len(tokens) == 1
+        core = first.strip("*")
+        lead = _LEAD_WORD.match(core)
+        if lead is None:
+            self.raw.append((category, re.compile(regex)))
+            return
+        whole = lead.end() == len(core)
+        check = None if (single and whole) else re.compile(regex)
+        if first.startswith("*"):
+            self.infix.append((lead.group(), category, check))
+        elif first.endswith("*") and whole:
+            stem = lead.group()
+            entry = (stem, category, check)
+            if len(stem) < _BUCKET:
+                self.short_stems.append(entry)
+            else:
+                self.stems.setdefault(stem[:_BUCKET], []).append(entry)
+        else:
+            key = lead.group()
+            if not whole and check is None:
+                check = re.compile(regex)
+            self.exact.setdefault(key, []).append((category, check))
+
+    def finish(self) -> None:
+        subs = sorted({sub for sub, _, _ in self.infix}, key=len, reverse=True)
+        self._infix_re = re.compile("|".join(re.escape(s) for s in subs)) if subs else None
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """(category, start, end) of every phrase occurring in the normalised text."""
+        found: list[tuple[str, int, int]] = []
+        for m in _WORD.finditer(text):
+            word = m.group()
+            start, end = m.span()
+            for category, check in self.exact.get(word, ()):
+                self._hit(found, category, check, text, start, end)
+            for stem, category, check in self.stems.get(word[:_BUCKET], ()):
+                if word.startswith(stem):
+                    self._hit(found, category, check, text, start, end)
+            for stem, category, check in self.short_stems:
+                if word.startswith(stem):
+                    self._hit(found, category, check, text, start, end)
+        if self._infix_re is not None and self._infix_re.search(text):
+            self._find_infix(text, found)
+        for category, pattern in self.raw:
+            found.extend((category, *m.span()) for m in pattern.finditer(text))
+        return found
+
+    def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
+        for m in _WORD.finditer(text):
+            word = m.group()
+            for sub, category, check in self.infix:
+                if sub in word:
+                    self._hit(found, category, check, text, m.start(), m.end())
+
+    @staticmethod
+    def _hit(found: list, category: str, check: re.Pattern[str] | None, text: str,
+             start: int, end: int) -> None:
+        if check is None:
+            found.append((category, start, end))
+            return
+        hit = check.match(text, start)
+        if hit is not None:
+            found.append((category, start, hit.end()))
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Compiled cues: the phrase index of all categories, plus page-furniture rules."""
+
+    version: str
+    index: PhraseIndex
+    furniture: re.Pattern[str]
+    abbreviations: frozenset[str]
+    source: str
+
+    def find(
+        self, text: str, categories: tuple[str, ...] | None = None
+    ) -> list[tuple[str, int, int]]:
+        """Matches in a normalised text, optionally only of some categories."""
+        hits = self.index.find(text)
+        if categories is None:
+            return hits
+        return [h for h in hits if h[0] in categories]
+
+
+def _phrases(table: dict, where: str) -> list[str]:
+    """All phrases of a category, over every language list in it."""
+    if not isinstance(table, dict):
+        raise CueError(f"{where} must be a table of lists (one per language)")
+    phrases: list[str] = []
+    for lang, items in table.items():
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise CueError(f"{where}.{lang} must be a list of strings")
+        phrases.extend(items)
+    return phrases
+
+
+def _add_all(index: PhraseIndex, category: str, phrases: list[str], where: str) -> None:
+    for phrase in phrases:
+        regex = phrase_to_regex(phrase)
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise CueError(f"{where}: cue {phrase!r} does not compile: {exc}") from None
+        index.add(category, phrase, regex)
+
+
+def compile_cues(data: dict, source: str = "<memory>") -> Cues:
+    """Build Cues from the parsed TOML of a cue file."""
+    index = PhraseIndex()
+    for name, (table, key) in CATEGORIES.items():
+        section = data.get(table, {}).get(key, {})
+        _add_all(index, name, _phrases(section, f"{table}.{key}"), f"{table}.{key}")
+    index.finish()
+    page = data.get("page", {})
+    furniture_parts = []
+    for regex in page.get("furniture", []):
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise CueError(f"page.furniture: {regex!r} does not compile: {exc}") from None
+        furniture_parts.append(f"(?:{regex})")
+    furniture = re.compile("|".join(furniture_parts) or r"(?!x)x")
+    abbreviations = frozenset(normalize(a) for a in page.get("abbreviations", []))
+    return Cues(
+        version=str(data.get("version", "0")),
+        index=index,
+        furniture=furniture,
+        abbreviations=abbreviations,
+        source=source,
+    )
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime: float) -> Cues:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CueError(f"cannot read cue file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CueError(f"cue file {path} is not valid TOML: {exc}") from None
+    return compile_cues(data, str(path))
+
+
+def load_cues(path: Path | str | None = None) -> Cues:
+    """Load and compile a cue file (the shipped one by default); cached per file version."""
+    cue_path = Path(path) if path is not None else DEFAULT_CUES
+    try:
+        mtime = cue_path.stat().st_mtime
+    except OSError as exc:
+        raise CueError(f"cannot read cue file {cue_path}: {exc}") from None
+    return _load(cue_path.resolve(), mtime)

@@ -1,0 +1,269 @@
+"""The rules: find contact sentences, read their status cues, decide for the article.
+
+A contact sentence names a Russian-side and a US-side actor (the second may come from
+the two sentences before it) and a contact word. Each contact sentence gets one status
+class from its cues; the article's status is the strongest class present, in the order
+a careful editor would weigh them (see `decide`)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from crawler.classify.cues import Cues, normalize
+from crawler.classify.text import (
+    Sentence,
+    matches_title,
+    page_blocks,
+    split_articles,
+    split_sentences,
+)
+
+UNCERTAIN = "uncertain"  # hedged, neither confirmed nor denied, anonymous sources
+DENIAL = "denial"  # a side says it did not happen
+CLAIM = "claim"  # said by one side or by the media only
+CONFIRMED = "confirmed"  # an official side or a readout confirms it
+REPORTED = "reported"  # told as fact, no attribution
+PLANNED = "planned"  # intended, hoped for, cancelled
+BACKGROUND = "background"  # an older contact recalled for context
+
+LEAD_SENTENCES = 5  # the lead of a news article: where its subject is stated
+MIN_MENTIONS = 3  # contact sentences that make an article a contact story without its lead
+WINDOW = 2  # sentences back in which the other side of a contact may be named
+
+_FLAG_NAMES = ("uncertain", "denial", "claim", "confirmed", "planned", "past", "background")
+_SUPPRESSIBLE = ("contact", "contact_weak", "past")
+
+
+@dataclass
+class Facts:
+    """What the cues found in one sentence."""
+
+    ru: bool = False
+    us: bool = False
+    ru_weak: bool = False
+    us_weak: bool = False
+    other: bool = False
+    pair: bool = False
+    contact: bool = False
+    contact_weak: bool = False
+    flags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Mention:
+    """A sentence that speaks of a contact, with its status class."""
+
+    position: int  # -1 for the title, else index in the article
+    text: str
+    status: str
+    facts: Facts
+
+
+def _overlaps(span: tuple[int, int], blocked: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b[1] and b[0] < span[1] for b in blocked)
+
+
+def scan(norms: list[str], cues: Cues) -> list[Facts]:
+    """Read all sentences once and collect, per sentence, which cues occur in it."""
+    joined = "\n".join(norms)
+    starts = []
+    pos = 0
+    for norm in norms:
+        starts.append(pos)
+        pos += len(norm) + 1
+    facts = [Facts() for _ in norms]
+    hits = cues.find(joined)
+    blocked = [(a, b) for name, a, b in hits if name == "not_contact"]
+    for name, a, b in hits:
+        if name == "not_contact":
+            continue
+        if name in _SUPPRESSIBLE and blocked and _overlaps((a, b), blocked):
+            continue
+        f = facts[bisect.bisect_right(starts, a) - 1]
+        if name in _FLAG_NAMES:
+            f.flags.add(name)
+        else:
+            setattr(f, name, True)
+    return facts
+
+
+def _sides(f: Facts) -> tuple[bool, bool]:
+    return f.ru, f.us
+
+
+def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> bool:
+    """Whether sentence i speaks of a Kremlin–White House contact."""
+    f = facts[i]
+    if not (f.contact or f.contact_weak):
+        if UNCERTAIN in f.flags and any(mentioned[max(0, i - WINDOW):i]):
+            return True  # "I can neither confirm nor deny it." after the question
+        return False
+    if f.contact_weak and not f.contact:
+        return f.ru and f.us
+    if f.ru and f.us:
+        return True
+    if (f.ru and f.us_weak) or (f.us and f.ru_weak):
+        return True
+    before = facts[max(0, i - WINDOW):i]
+    ctx_ru = f.ru or any(b.ru for b in before)
+    ctx_us = f.us or any(b.us for b in before)
+    if f.pair and ctx_ru and ctx_us:
+        return True
+    if f.other:
+        return False  # a contact with a third leader
+    if (f.ru or f.us) and ctx_ru and ctx_us:
+        return True
+    # "The call lasted an hour." right after a contact sentence
+    return not (f.ru or f.us) and i > 0 and mentioned[i - 1]
+
+
+def status_of(flags: set[str]) -> str:
+    """The status class of one contact sentence from its cue flags."""
+    if UNCERTAIN in flags:
+        return UNCERTAIN
+    if DENIAL in flags:
+        return DENIAL
+    if BACKGROUND in flags:
+        return BACKGROUND
+    if PLANNED in flags and "past" not in flags:
+        return PLANNED
+    if CONFIRMED in flags:
+        return CONFIRMED
+    if CLAIM in flags:
+        return CLAIM
+    return REPORTED
+
+
+def find_mentions(sentences: list[Sentence], title: str | None, text: str,
+                  cues: Cues) -> list[Mention]:
+    """Contact sentences of the title and the article, in reading order."""
+    norms = [s.norm for s in sentences]
+    originals = [text[s.start:s.end] for s in sentences]
+    if title:
+        norms = [normalize(title)] + norms
+        originals = [title.strip()] + originals
+    facts = scan(norms, cues)
+    mentioned = [False] * len(norms)
+    mentions = []
+    offset = 1 if title else 0
+    for i in range(len(norms)):
+        if not _is_contact_sentence(i, facts, mentioned):
+            continue
+        mentioned[i] = True
+        mentions.append(Mention(i - offset, originals[i], status_of(facts[i].flags), facts[i]))
+    return mentions
+
+
+def article_sentences(title: str | None, text: str, cues: Cues) -> list[Sentence]:
+    """The sentences of the article the page is about (see crawler.classify.text)."""
+    blocks = page_blocks(text, cues)
+    articles = split_articles(blocks, text)
+    if not articles:
+        return []
+    title_norm = normalize(title).strip() if title else ""
+    chosen = None
+    if title_norm:
+        for article in articles:
+            if any(b.kind == "heading" and matches_title(b.norm, title_norm) for b in article):
+                chosen = article
+                break
+    if chosen is None:
+        chosen = _first_news_article(articles, cues)
+    sentences = []
+    for block in chosen:
+        if block.kind == "heading":
+            if title_norm and matches_title(block.norm, title_norm):
+                continue  # the title is read separately
+            sentences.append(Sentence(block.start, block.end, block.norm, heading=True))
+            continue
+        for start, end in split_sentences(text, block.start, block.end, cues):
+            sentences.append(Sentence(start, end, normalize(text[start:end]).strip()))
+    return sentences
+
+
+def _first_news_article(articles: list[list], cues: Cues) -> list:
+    """The first article naming any actor: pages open with furniture, not news."""
+    for article in articles:
+        joined = "\n".join(b.norm for b in article)
+        if cues.find(joined, ("ru", "us", "other")):
+            return article
+    for article in articles:
+        if any(b.kind == "text" for b in article):
+            return article
+    return articles[0]
+
+
+def _weight(position: int) -> float:
+    """How much a sentence speaks for the article: title and lead most."""
+    if position < 0:
+        return 3.0
+    if position < LEAD_SENTENCES:
+        return 2.0
+    if position < 15:
+        return 1.0
+    return 0.5
+
+
+def is_contact_story(mentions: list[Mention]) -> bool:
+    """Mainly about a contact: one in the title or lead, or several in the article."""
+    counted = [m for m in mentions if m.status != BACKGROUND]
+    if any(m.position < LEAD_SENTENCES and m.status != DENIAL for m in counted):
+        return True
+    if any(m.position < 0 for m in counted):
+        return True  # a denial in the headline is the subject
+    return len(counted) >= MIN_MENTIONS
+
+
+def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
+    """Call status of a contact story and the mention that decides it.
+
+    Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
+    then an official confirmation (a denial beside one is about details, such as the
+    date); then a denial of a claimed contact; then claims against plain reports,
+    weighed by position; then plans."""
+    by_status: dict[str, list[Mention]] = {}
+    for m in mentions:
+        by_status.setdefault(m.status, []).append(m)
+
+    def first(status: str) -> Mention:
+        return _evidence(by_status[status])
+
+    if UNCERTAIN in by_status:
+        return "unconfirmed", first(UNCERTAIN)
+    if CONFIRMED in by_status:
+        return "confirmed", first(CONFIRMED)
+    claimed = CLAIM in by_status or any(CLAIM in m.facts.flags for m in mentions)
+    if DENIAL in by_status:
+        if claimed:
+            return "unconfirmed", first(DENIAL)
+    claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
+    reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
+    planned = sum(_weight(m.position) for m in by_status.get(PLANNED, []))
+    if claim and claim >= reported:
+        return "unconfirmed", first(CLAIM)
+    if REPORTED in by_status:
+        past = any("past" in m.facts.flags for m in by_status[REPORTED])
+        if past or reported > planned:
+            return "confirmed", first(REPORTED)
+    if PLANNED in by_status:
+        return "none", first(PLANNED)
+    if DENIAL in by_status:
+        return "none", first(DENIAL)
+    if mentions:
+        return "none", _evidence(mentions)
+    return "none", None
+
+
+def _reported_weight(m: Mention) -> float:
+    """A headline without any cue ("Putin, Trump talk by phone") names the subject,
+    not its status: present-tense headlines serve past calls and planned ones alike."""
+    if m.position < 0 and "past" not in m.facts.flags:
+        return 1.0
+    return _weight(m.position)
+
+
+def _evidence(mentions: list[Mention]) -> Mention:
+    """The first such sentence of the body; the title only when the body has none."""
+    body = [m for m in mentions if m.position >= 0]
+    return (body or mentions)[0]
