@@ -102,8 +102,11 @@ class Item:
 
     @cached_property
     def lead(self) -> str:
-        prose = "\n".join(body_lines(self.text)) or self.text
-        return f"{self.title or ''}\n{prose[:LEAD_CHARS]}"
+        """Title and the prose from the first line naming a leader: pages often open
+        with long furniture (disclaimers, teasers) before the article."""
+        lines = body_lines(self.text) or [self.text]
+        start = next((i for i, line in enumerate(lines) if actors_in(line)), 0)
+        return f"{self.title or ''}\n{chr(10).join(lines[start:])[:LEAD_CHARS]}"
 
     @cached_property
     def actors(self) -> frozenset[str]:
