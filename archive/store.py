@@ -44,6 +44,10 @@ class ArticleRecord:
     content_type: str | None = None
     raw_page: bytes | None = None
     feed_entry_ids: list[str] = field(default_factory=list)
+    contact_story: bool | None = None
+    call_status: str | None = None
+    evidence: str | None = None
+    classifier_version: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -154,6 +158,22 @@ def record_poll(
         )
 
 
+def save_classification(conn: psycopg.Connection, article_id: int, contact_story: bool,
+                        call_status: str, evidence: str | None, version: str) -> bool:
+    """Store a (re-)classification; True when the decision differs from the stored one."""
+    row = conn.execute(
+        """UPDATE articles AS a SET contact_story = %s, call_status = %s, evidence = %s,
+               classifier_version = %s, classified_at = now()
+           FROM (SELECT id, contact_story, call_status FROM articles WHERE id = %s
+                 FOR UPDATE) AS old
+           WHERE a.id = old.id
+           RETURNING old.contact_story IS DISTINCT FROM a.contact_story
+                  OR old.call_status IS DISTINCT FROM a.call_status AS differs""",
+        (contact_story, call_status, evidence, version, article_id),
+    ).fetchone()
+    return bool(row and row["differs"])
+
+
 def known_urls(conn: psycopg.Connection, urls: list[str]) -> set[str]:
     if not urls:
         return set()
@@ -175,15 +195,20 @@ def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResu
             "content_type": article.content_type,
             "raw_page": compress_page(article.raw_page) if article.raw_page else None,
             "sha": article.fingerprint, "entry_ids": article.feed_entry_ids,
+            "contact_story": article.contact_story, "call_status": article.call_status,
+            "evidence": article.evidence, "classifier_version": article.classifier_version,
         }
         row = conn.execute(
             """INSERT INTO articles (url, canonical_url, outlet_id, outlet, source_id, title,
                    published_at, text, language, authors, site_name, http_status, content_type,
-                   raw_page, content_sha256, feed_entry_ids)
+                   raw_page, content_sha256, feed_entry_ids, contact_story, call_status,
+                   evidence, classifier_version, classified_at)
                VALUES (%(url)s, %(canonical_url)s, %(outlet_id)s, %(outlet)s, %(source_id)s,
                    %(title)s, %(published_at)s, %(text)s, %(language)s, %(authors)s,
                    %(site_name)s, %(http_status)s, %(content_type)s, %(raw_page)s, %(sha)s,
-                   %(entry_ids)s)
+                   %(entry_ids)s, %(contact_story)s, %(call_status)s, %(evidence)s,
+                   %(classifier_version)s,
+                   CASE WHEN %(classifier_version)s::text IS NULL THEN NULL ELSE now() END)
                ON CONFLICT (url) DO NOTHING
                RETURNING id""",
             params,
@@ -202,6 +227,13 @@ def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResu
                    published_at = coalesce(published_at, %(published_at)s),
                    raw_page = CASE WHEN %(changed)s THEN %(raw_page)s ELSE raw_page END,
                    content_sha256 = %(sha)s,
+                   contact_story = CASE WHEN %(changed)s THEN %(contact_story)s
+                                        ELSE contact_story END,
+                   call_status = CASE WHEN %(changed)s THEN %(call_status)s ELSE call_status END,
+                   evidence = CASE WHEN %(changed)s THEN %(evidence)s ELSE evidence END,
+                   classifier_version = CASE WHEN %(changed)s THEN %(classifier_version)s
+                                             ELSE classifier_version END,
+                   classified_at = CASE WHEN %(changed)s THEN now() ELSE classified_at END,
                    updated_at = CASE WHEN %(changed)s THEN now() ELSE updated_at END
                WHERE id = %(id)s""",
             {**params, "changed": changed, "id": existing["id"]},

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "backchannel.commands.crawl",
     "backchannel.commands.extract",
     "backchannel.commands.classify",
+    "backchannel.commands.reclassify",
     "backchannel.commands.eval",
 
 ]

@@ -1,4 +1,4 @@
-"""The item pipeline: fetched page → extract → article record → archive.
+"""The item pipeline: fetched page → extract → classify → article record → archive.
 Each stage is a plain function (see `page_to_article`) so it can be re-run on a
 stored page; the pipeline class only wires them to Scrapy and the database."""
 
@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from archive.store import ArticleRecord, store_article
+from crawler.classify import CLASSIFIER_VERSION, classify
 from crawler.extract import extract
 from crawler.items import FetchedPage
 from crawler.outlets import OutletDirectory
@@ -49,11 +50,13 @@ def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRec
     if words < MIN_ARTICLE_WORDS:
         raise NotAnArticle(f"no article text found ({words} words extracted)")
     canonical = extracted.url if extracted.url and extracted.url != page.url else None
+    title = extracted.title or page.entry_title
+    decision = classify(title, extracted.text, extracted.language)
     return ArticleRecord(
         url=page.url,
         canonical_url=canonical,
         outlet=directory.outlet_for(page.url),
-        title=extracted.title or page.entry_title,
+        title=title,
         text=extracted.text,
         published_at=parse_published(extracted.published) or page.entry_published,
         language=extracted.language,
@@ -64,6 +67,10 @@ def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRec
         content_type=page.content_type,
         raw_page=page.body,
         feed_entry_ids=page.entry_ids,
+        contact_story=decision.contact_story,
+        call_status=decision.call_status,
+        evidence=decision.evidence,
+        classifier_version=CLASSIFIER_VERSION,
     )
 
 

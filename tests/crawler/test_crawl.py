@@ -34,7 +34,8 @@ def test_seeds_land_in_postgres_and_second_pass_sees_304(newsroom, seeds_dir, cl
     assert first.returncode == 0, first.stderr[-3000:]
 
     rows = db.execute("SELECT url, outlet, published_at, title, text, raw_page, "
-                      "content_sha256, feed_entry_ids FROM articles").fetchall()
+                      "content_sha256, feed_entry_ids, contact_story, call_status, evidence, "
+                      "classifier_version FROM articles").fetchall()
     by_url = {row["url"]: row for row in rows}
     for seed in SEED_LAYOUT:
         row = by_url[urls[seed.key]]  # stored under its clean URL (utm_* dropped)
@@ -43,9 +44,14 @@ def test_seeds_land_in_postgres_and_second_pass_sees_304(newsroom, seeds_dir, cl
         assert len(row["text"].split()) > 100
         assert row["raw_page"] and row["content_sha256"]
         assert row["feed_entry_ids"] == [f"{seed.outlet}-{seed.key}"]
+        assert row["contact_story"] and row["call_status"] == "unconfirmed", seed.key
+        assert row["evidence"] and row["classifier_version"]
     # the five seeds plus each outlet's markets page, and nothing else
     assert len(rows) == 10
     assert "Subscribe to our newsletter" not in by_url[urls["004"]]["text"]
+    markets = [r for r in rows if r["url"].endswith("/news/markets-update.html")]
+    assert len(markets) == 5
+    assert all(not r["contact_story"] and r["call_status"] == "none" for r in markets)
 
     pages_before = len(article_requests(newsroom))
     second = run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
@@ -83,3 +89,20 @@ def test_one_page_listed_by_two_feeds_is_fetched_once(newsroom, seeds_dir, cli_e
     path = urls["004"].split(str(site.port))[1]
     assert len(newsroom.requests(site.name, path)) == 1
     assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == 2
+
+
+def test_reclassify_reruns_the_classifier_over_the_archive(newsroom, seeds_dir, cli_env, db,
+                                                           tmp_path):
+    publish_seeds(newsroom, seeds_dir, SEED_LAYOUT[:2])
+    sources = write_sources(tmp_path, newsroom,
+                            {s.outlet: [feed_path(s)] for s in SEED_LAYOUT[:2]})
+    assert run_cli(["crawl", "--sources", str(sources)], cli_env).returncode == 0
+    db.execute("UPDATE articles SET call_status = 'none', contact_story = false, "
+               "classifier_version = 'old'")
+    result = run_cli(["reclassify"], cli_env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "reclassified 4 articles" in result.stdout and "2 changed" in result.stdout
+    statuses = sorted(r["call_status"] for r in db.execute("SELECT call_status FROM articles"))
+    assert statuses == ["none", "none", "unconfirmed", "unconfirmed"]
+    again = run_cli(["reclassify"], cli_env)
+    assert "reclassified 0 articles" in again.stdout

@@ -84,7 +84,8 @@ def test_faulty_sources_are_reported_and_good_work_is_kept(newsroom, cli_env, db
     cp1251 = bad.url("/ru.html")
     bad.routes["/ru.html"] = Route(
         article_html("Совет обсудил план", RUSSIAN, WHEN, "Редакция", bad.name, cp1251)
-        .replace(b'<meta charset="utf-8">', b"").decode().encode("cp1251"),
+        .replace(b'<meta charset="utf-8">', b"").replace(b'lang="en"', b'lang="ru"')
+        .decode().encode("cp1251"),
         content_type="text/html")  # no charset anywhere
     latin = bad.url("/latin.html")
     bad.routes["/latin.html"] = Route(
@@ -152,3 +153,22 @@ def test_malformed_sources_file_names_the_problem(cli_env, tmp_path):
     result = run_cli(["crawl", "--sources", str(sources)], cli_env)
     assert result.returncode == 2
     assert "outlet 'X'" in result.stderr and "not an http(s) URL" in result.stderr
+
+
+def test_gzip_encoded_feed_and_page_are_read(newsroom, cli_env, db, tmp_path):
+    import gzip
+
+    site = newsroom.site("Zipped")
+    url = page(site, "/z.html", "Harbour plan, compressed", ENGLISH)
+    site.routes["/z.html"].body = gzip.compress(site.routes["/z.html"].body)
+    site.routes["/z.html"].headers["Content-Encoding"] = "gzip"
+    feed(site, "/rss.xml", [url])
+    site.routes["/rss.xml"].body = gzip.compress(site.routes["/rss.xml"].body)
+    site.routes["/rss.xml"].headers["Content-Encoding"] = "gzip"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(newsroom.sources_toml({"Zipped": ["/rss.xml"]}))
+    result = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = db.execute("SELECT text FROM articles WHERE url = %s", (url,)).fetchone()
+    assert "warehouses have stood empty" in row["text"]
+    assert all("gzip" in r.headers.get("accept-encoding", "") for r in newsroom.log)
