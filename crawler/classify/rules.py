@@ -123,7 +123,8 @@ def status_of(flags: set[str]) -> str:
     if UNCERTAIN in flags:
         return UNCERTAIN
     if DENIAL in flags:
-        return DENIAL
+        # "no such call is planned" denies a plan, not a contact that was claimed
+        return PLANNED if PLANNED in flags and "past" not in flags else DENIAL
     if BACKGROUND in flags:
         return BACKGROUND
     if PLANNED in flags and "past" not in flags:
