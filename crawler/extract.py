@@ -6,9 +6,11 @@ bench/extraction.py):
 1. trafilatura in precision mode: the cleanest text on news pages;
 2. when that comes out much shorter than trafilatura's fast balanced mode would give
    (it sometimes drops the real article), the balanced text instead;
-3. the page's JSON-LD `articleBody` when it is complete: it replaces an extraction that
+3. the later chunks of an article that the page splits into several containers of the
+   same class (trafilatura keeps the first);
+4. the page's JSON-LD `articleBody` when it is complete: it replaces an extraction that
    found nothing, and a text it shows to carry extra matter;
-4. the headline repeated as the first line, and share/newsletter lines at either edge,
+5. the headline repeated as the first line, and share/newsletter lines at either edge,
    are dropped (the title has its own field).
 """
 
@@ -24,6 +26,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
+from crawler.extractors.chunks import add_split_chunks
 from crawler.extractors.jsonld import ArticleData, read_json_ld
 from crawler.extractors.meta import (
     declared_language,
@@ -37,6 +40,7 @@ from crawler.extractors.text import (
     prose_length,
     shingle_overlap,
     strip_site_name,
+    tidy_lines,
 )
 from crawler.pages import decode_html
 from crawler.urls import host_of
@@ -45,7 +49,7 @@ from crawler.urls import host_of
 # the article (seen on pages whose article sits in an unusual container).
 PRECISION_MIN_SHARE = 0.6
 # Precision text with less prose than this is checked against the balanced mode too.
-SHORT_PROSE = 1000
+SHORT_PROSE = 500
 # A JSON-LD articleBody within these bounds of the extracted length (and sharing its
 # word 4-grams, below) is the same article without the page's extra matter.
 JSONLD_MIN_LENGTH_RATIO = 0.8
@@ -85,7 +89,8 @@ def extract(
     if not meta.date:  # the slower text-pattern search, only when the markup has no date
         meta.date = find_date(tree, **set_date_params(extensive=True))
     title = ld.headline or strip_site_name(meta.title, meta.sitename, _host(meta.url or url))
-    text = drop_edge_boilerplate(drop_leading_title(text, title))
+    headlines = [title, meta.title, *page_titles(tree)]
+    text = drop_edge_boilerplate(drop_leading_title(tidy_lines(text), headlines))
     return Extracted(
         title=title,
         text=text,
@@ -133,10 +138,20 @@ def article_text(tree: HtmlElement, url: str | None, ld: ArticleData) -> str:
         balanced = run_trafilatura(tree, url, fast=True)
         if prose < PRECISION_MIN_SHARE * prose_length(balanced):
             text = balanced
+    text = add_split_chunks(tree, text)
     if ld.body and complete_json_ld_body(ld.body, text):
         return ld.body
     # Menu entries and link lists with not one sentence among them: no article.
     return text if prose_length(text) else ""
+
+
+def page_titles(tree: HtmlElement) -> list[str]:
+    """The page's other wordings of its headline: og:title and the first <h1>."""
+    found = [str(t) for t in tree.xpath('//meta[@property="og:title"]/@content')[:1]]
+    h1 = tree.find(".//h1")
+    if h1 is not None:
+        found.append(h1.text_content())
+    return found
 
 
 def paragraph_length(tree: HtmlElement) -> int:

@@ -48,12 +48,17 @@ def _shingles(text: str, n: int) -> Counter[tuple[str, ...]]:
     return Counter(tuple(w[i : i + n]) for i in range(max(0, len(w) - n + 1)))
 
 
-def drop_leading_title(text: str, title: str | None) -> str:
-    """Remove the headline when the text starts by repeating it."""
-    if not text or not title:
-        return text
+def tidy_lines(text: str) -> str:
+    """One paragraph a line: lines stripped, blank ones dropped."""
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def drop_leading_title(text: str, titles: list[str | None]) -> str:
+    """Remove the headline when the text starts by repeating it (in any of the page's
+    wordings of it: JSON-LD headline, <title>, og:title, <h1>)."""
     first, _, rest = text.partition("\n")
-    if words(first) and words(first) == words(title):
+    head = words(first)
+    if head and any(head == words(title) for title in titles if title):
         return rest.lstrip("\n")
     return text
 
