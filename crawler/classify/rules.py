@@ -20,7 +20,8 @@ from crawler.classify.text import (
 )
 
 UNCERTAIN = "uncertain"  # hedged, neither confirmed nor denied, anonymous sources
-DENIAL = "denial"  # a side says it did not happen
+DENIAL = "denial"  # a side refutes a contact someone claimed
+NEGATION = "negation"  # "there was no call": unconfirmed only beside a claim
 CLAIM = "claim"  # said by one side or by the media only
 CONFIRMED = "confirmed"  # an official side or a readout confirms it
 REPORTED = "reported"  # told as fact, no attribution
@@ -31,7 +32,12 @@ LEAD_SENTENCES = 5  # the lead of a news article: where its subject is stated
 MIN_MENTIONS = 3  # contact sentences that make an article a contact story without its lead
 WINDOW = 2  # sentences back in which the other side of a contact may be named
 
-_FLAG_NAMES = ("uncertain", "denial", "claim", "confirmed", "planned", "past", "background")
+NEAR = 60  # characters: how close a contact word must be to both sides beside a third leader
+
+_FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
+               "planned", "past", "background")
+_POSITIONS = ("ru", "us", "contact")
+PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
 _SUPPRESSIBLE = ("contact", "contact_weak", "past")
 
 
@@ -48,6 +54,7 @@ class Facts:
     contact: bool = False
     contact_weak: bool = False
     flags: set[str] = field(default_factory=set)
+    positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,7 +87,10 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
             continue
         if name in _SUPPRESSIBLE and blocked and _overlaps((a, b), blocked):
             continue
-        f = facts[bisect.bisect_right(starts, a) - 1]
+        index = bisect.bisect_right(starts, a) - 1
+        f = facts[index]
+        if name in _POSITIONS:
+            f.positions.setdefault(name, []).append((a - starts[index], b - starts[index]))
         if name in _FLAG_NAMES:
             f.flags.add(name)
         else:
@@ -102,7 +112,7 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
     if f.contact_weak and not f.contact:
         return f.ru and f.us
     if f.ru and f.us:
-        return True
+        return not f.other or _near_both(f)
     if (f.ru and f.us_weak) or (f.us and f.ru_weak):
         return True
     before = facts[max(0, i - WINDOW):i]
@@ -118,21 +128,45 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
     return not (f.ru or f.us) and i > 0 and mentioned[i - 1]
 
 
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, a[0] - b[1], b[0] - a[1])
+
+
+def _near_both(f: Facts) -> bool:
+    """Beside a third leader, the two sides must be named together and the contact word
+    close to them ("any meeting between Trump and Putin must include Zelensky" is a
+    Kremlin–White House contact; "Zelensky is ready to meet Putin and urged Trump to"
+    is not)."""
+    for ru in f.positions.get("ru", []):
+        for us in f.positions.get("us", []):
+            if _gap(ru, us) > PAIR_GAP:
+                continue
+            if any(min(_gap(c, ru), _gap(c, us)) <= NEAR for c in f.positions.get("contact", [])):
+                return True
+    return False
+
+
 def status_of(flags: set[str]) -> str:
     """The status class of one contact sentence from its cue flags."""
+    planned_only = PLANNED in flags and "past" not in flags
     if UNCERTAIN in flags:
         return UNCERTAIN
-    if DENIAL in flags:
-        # "no such call is planned" denies a plan, not a contact that was claimed
-        return PLANNED if PLANNED in flags and "past" not in flags else DENIAL
+    for refusal in (DENIAL, NEGATION):
+        if refusal in flags:
+            # "no such call is planned" refuses a plan, not a contact that was claimed
+            return PLANNED if planned_only else refusal
     if BACKGROUND in flags:
         return BACKGROUND
-    if PLANNED in flags and "past" not in flags:
+    if planned_only:
         return PLANNED
     if CONFIRMED in flags:
         return CONFIRMED
     if CLAIM in flags:
         return CLAIM
+    if "source" in flags:
+        return CONFIRMED  # an official on the record tells it as fact
+    if "assertion" in flags:
+        return CLAIM  # someone else says it happened
     return REPORTED
 
 
@@ -209,7 +243,7 @@ def _weight(position: int) -> float:
 def is_contact_story(mentions: list[Mention]) -> bool:
     """Mainly about a contact: one in the title or lead, or several in the article."""
     counted = [m for m in mentions if m.status != BACKGROUND]
-    if any(m.position < LEAD_SENTENCES and m.status != DENIAL for m in counted):
+    if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
     if any(m.position < 0 for m in counted):
         return True  # a denial in the headline is the subject
@@ -221,8 +255,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
     then an official confirmation (a denial beside one is about details, such as the
-    date); then a denial of a claimed contact; then claims against plain reports,
-    weighed by position; then plans."""
+    date); then a denial, or a "there was no call" beside a claim; then claims against
+    plain reports, weighed by position; then plans."""
     by_status: dict[str, list[Mention]] = {}
     for m in mentions:
         by_status.setdefault(m.status, []).append(m)
@@ -234,10 +268,11 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
         return "unconfirmed", first(UNCERTAIN)
     if CONFIRMED in by_status:
         return "confirmed", first(CONFIRMED)
-    claimed = CLAIM in by_status or any(CLAIM in m.facts.flags for m in mentions)
     if DENIAL in by_status:
-        if claimed:
-            return "unconfirmed", first(DENIAL)
+        return "unconfirmed", first(DENIAL)
+    claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
+    if NEGATION in by_status and claimed:
+        return "unconfirmed", first(NEGATION)
     claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
     planned = sum(_weight(m.position) for m in by_status.get(PLANNED, []))
@@ -249,8 +284,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
             return "confirmed", first(REPORTED)
     if PLANNED in by_status:
         return "none", first(PLANNED)
-    if DENIAL in by_status:
-        return "none", first(DENIAL)
+    if NEGATION in by_status:
+        return "none", first(NEGATION)
     if mentions:
         return "none", _evidence(mentions)
     return "none", None
