@@ -21,7 +21,7 @@ COMMAND_MODULES = [
     "backchannel.commands.classify",
     "backchannel.commands.reclassify",
     "backchannel.commands.eval",
-
+    "backchannel.commands.stories",
 ]
 
 
