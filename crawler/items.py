@@ -53,6 +53,7 @@ class PassReport:
     pages_skipped: int = 0
     page_errors: list[str] = field(default_factory=list)
     new_article_ids: list[int] = field(default_factory=list)
+    story_joins: list = field(default_factory=list)  # archive.stories.Assignment, new only
 
     @property
     def failed_sources(self) -> list[PollOutcome]:

@@ -11,6 +11,8 @@ import tldextract
 
 from crawler.urls import host_of, site_of
 
+SAME_SITE_PREFIXES = {"www", "m", "amp", "mobile", "www2"}
+
 # The public-suffix list bundled with tldextract: never fetched at run time.
 _extract = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=False)
 
@@ -22,7 +24,11 @@ def registered_domain(host: str) -> str:
     parts = _extract(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
-    return host
+    # No known public suffix (.test, .local, intranet names): drop mobile/AMP prefixes
+    labels = host.split(".")
+    while len(labels) > 2 and labels[0] in SAME_SITE_PREFIXES:
+        labels = labels[1:]
+    return ".".join(labels)
 
 
 class OutletDirectory:

@@ -1,4 +1,4 @@
-"""The item pipeline: fetched page → extract → classify → article record → archive.
+"""The item pipeline: fetched page → extract → classify → archive → story.
 Each stage is a plain function (see `page_to_article`) so it can be re-run on a
 stored page; the pipeline class only wires them to Scrapy and the database."""
 
@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from archive.store import ArticleRecord, store_article
+from archive.stories import assign_story
 from crawler.classify import CLASSIFIER_VERSION, classify
 from crawler.extract import extract
 from crawler.items import FetchedPage
@@ -112,7 +113,12 @@ class ArchivePipeline:
             report.page_errors.append(f"{item.url}: extraction failed: {exc!r}")
             log.exception("extraction failed for %s", item.url, extra={"url": item.url})
             return item
-        result = store_article(self.conn, article)
+        with self.conn.transaction():  # the article and its story move together
+            result = store_article(self.conn, article)
+            assignment = assign_story(self.conn, result.article_id) if (
+                result.is_new or result.changed) else None
+        if assignment is not None and assignment.joined_now:
+            report.story_joins.append(assignment)
         if result.is_new:
             report.articles_new += 1
             report.new_article_ids.append(result.article_id)

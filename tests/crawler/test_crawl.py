@@ -49,6 +49,16 @@ def test_seeds_land_in_postgres_and_second_pass_sees_304(newsroom, seeds_dir, cl
     # the five seeds plus each outlet's markets page, and nothing else
     assert len(rows) == 10
     assert "Subscribe to our newsletter" not in by_url[urls["004"]]["text"]
+    stories = db.execute(
+        "SELECT s.id, array_agg(a.url ORDER BY a.published_at) AS urls "
+        "FROM stories s JOIN story_articles sa ON sa.story_id = s.id "
+        "JOIN articles a ON a.id = sa.article_id GROUP BY s.id").fetchall()
+    assert sorted(sorted(s["urls"]) for s in stories) == sorted(
+        [sorted([urls["004"], urls["002"], urls["003"]]), sorted([urls["000"], urls["001"]])])
+    copy = db.execute("SELECT o.url FROM story_articles sa JOIN articles c ON c.id = "
+                      "sa.article_id JOIN articles o ON o.id = sa.is_copy_of "
+                      "WHERE c.url = %s", (urls["001"],)).fetchone()
+    assert copy and copy["url"] == urls["000"]
     markets = [r for r in rows if r["url"].endswith("/news/markets-update.html")]
     assert len(markets) == 5
     assert all(not r["contact_story"] and r["call_status"] == "none" for r in markets)

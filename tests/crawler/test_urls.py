@@ -53,3 +53,4 @@ def test_outlet_prefixes_and_several_domains_are_one_outlet():
         assert directory.outlet_for(url) == "Example News"
     assert directory.outlet_for("https://www.other.co.uk/x") == "other.co.uk"
     assert directory.outlet_for("https://amp.other.co.uk/y") == "other.co.uk"
+    assert directory.outlet_for("https://www.intranet.test/z") == "intranet.test"
