@@ -158,8 +158,9 @@ class PhraseIndex:
         subs = sorted({sub for sub, _, _ in self.infix}, key=len, reverse=True)
         self._infix_re = re.compile("|".join(re.escape(s) for s in subs)) if subs else None
 
-    def find(self, text: str) -> list[tuple[str, int, int]]:
-        """(category, start, end) of every phrase occurring in the normalised text."""
+    def find(self, text: str, raw: bool = True) -> list[tuple[str, int, int]]:
+        """(category, start, end) of every phrase occurring in the normalised text;
+        `raw=False` leaves out the regular-expression cues (see `find_raw`)."""
         found: list[tuple[str, int, int]] = []
         for m in _WORD.finditer(text):
             word = m.group()
@@ -174,9 +175,15 @@ class PhraseIndex:
                     self._hit(found, category, check, text, start, end)
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)
-        for category, pattern in self.raw:
-            found.extend((category, *m.span()) for m in pattern.finditer(text))
+        if raw:
+            found.extend(self.find_raw(text))
         return found
+
+    def find_raw(self, text: str) -> list[tuple[str, int, int]]:
+        """Matches of the regular-expression cues: slower, so callers run them only on
+        sentences that may speak of a contact."""
+        return [(category, *m.span()) for category, pattern in self.raw
+                for m in pattern.finditer(text)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
         for m in _WORD.finditer(text):
@@ -207,10 +214,10 @@ class Cues:
     source: str
 
     def find(
-        self, text: str, categories: tuple[str, ...] | None = None
+        self, text: str, categories: tuple[str, ...] | None = None, raw: bool = True
     ) -> list[tuple[str, int, int]]:
         """Matches in a normalised text, optionally only of some categories."""
-        hits = self.index.find(text)
+        hits = self.index.find(text, raw=raw)
         if categories is None:
             return hits
         return [h for h in hits if h[0] in categories]

@@ -80,7 +80,14 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
         starts.append(pos)
         pos += len(norm) + 1
     facts = [Facts() for _ in norms]
-    hits = cues.find(joined)
+    hits = cues.find(joined, raw=False)
+    # Regular-expression cues only where a contact may be spoken of: the sentences with a
+    # contact word and the two after them.
+    contact_at = {bisect.bisect_right(starts, a) - 1 for name, a, _ in hits
+                  if name in ("contact", "contact_weak")}
+    nearby = sorted({i + k for i in contact_at for k in range(WINDOW + 1) if i + k < len(norms)})
+    if nearby:
+        hits.extend(_raw_hits(norms, starts, nearby, cues))
     blocked = [(a, b) for name, a, b in hits if name == "not_contact"]
     for name, a, b in hits:
         if name == "not_contact":
@@ -96,6 +103,26 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
         else:
             setattr(f, name, True)
     return facts
+
+
+def _raw_hits(norms: list[str], starts: list[int], chosen: list[int],
+              cues: Cues) -> list[tuple[str, int, int]]:
+    """Regular-expression cues over the chosen sentences, read together in one pass;
+    a match that runs from one sentence into the next is dropped."""
+    text = "\n".join(norms[i] for i in chosen)
+    local_starts = []
+    pos = 0
+    for i in chosen:
+        local_starts.append(pos)
+        pos += len(norms[i]) + 1
+    out = []
+    for name, a, b in cues.index.find_raw(text):
+        k = bisect.bisect_right(local_starts, a) - 1
+        if b > local_starts[k] + len(norms[chosen[k]]):
+            continue
+        shift = starts[chosen[k]] - local_starts[k]
+        out.append((name, a + shift, b + shift))
+    return out
 
 
 def _sides(f: Facts) -> tuple[bool, bool]:
