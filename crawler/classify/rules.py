@@ -36,7 +36,8 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
                "planned", "past", "background")
-_POSITIONS = ("ru", "us", "contact")
+_POSITIONS = ("ru", "us", "contact", "claim")
+CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
 _SUPPRESSIBLE = ("contact", "contact_weak", "past")
 
@@ -102,7 +103,20 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
             f.flags.add(name)
         else:
             setattr(f, name, True)
+    for f in facts:
+        _scope_claims(f)
     return facts
+
+
+def _scope_claims(f: Facts) -> None:
+    """A claim cue ("declined to say whether ...") speaks of the contact only when it
+    stands near a contact word; far off in a long sentence it is about something else."""
+    claims = f.positions.get("claim")
+    contacts = f.positions.get("contact")
+    if not claims or not contacts:
+        return
+    if not any(_gap(c, k) <= CLAIM_REACH for c in claims for k in contacts):
+        f.flags.discard(CLAIM)
 
 
 def _raw_hits(norms: list[str], starts: list[int], chosen: list[int],
@@ -177,7 +191,8 @@ def status_of(flags: set[str]) -> str:
     """The status class of one contact sentence from its cue flags."""
     planned_only = PLANNED in flags and "past" not in flags
     if UNCERTAIN in flags:
-        return UNCERTAIN
+        # "could not confirm the date of the call" hedges a plan
+        return PLANNED if planned_only else UNCERTAIN
     for refusal in (DENIAL, NEGATION):
         if refusal in flags:
             # "no such call is planned" refuses a plan, not a contact that was claimed

@@ -120,8 +120,9 @@ def _drop_orphan_headings(blocks: list[Block]) -> None:
         if block.kind != "heading":
             continue
         for later in blocks[i + 1:]:
-            if later.kind == "furniture" or (later.kind == "heading" and later.norm == block.norm):
-                continue
+            if later.kind == "furniture" or (later.kind == "heading" and (
+                    later.norm == block.norm or len(later.norm.split()) <= 3)):
+                continue  # a repeat of the headline, or a kicker, date or section line
             if later.kind != "text":
                 block.kind = "furniture"
             break
