@@ -66,6 +66,7 @@ class Mention:
     text: str
     status: str
     facts: Facts
+    heading: bool = False  # a headline or subhead inside the text
 
 
 def _overlaps(span: tuple[int, int], blocked: list[tuple[int, int]]) -> bool:
@@ -217,9 +218,11 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
     """Contact sentences of the title and the article, in reading order."""
     norms = [s.norm for s in sentences]
     originals = [text[s.start:s.end] for s in sentences]
+    headings = [s.heading for s in sentences]
     if title:
         norms = [normalize(title)] + norms
         originals = [title.strip()] + originals
+        headings = [True] + headings
     facts = scan(norms, cues)
     mentioned = [False] * len(norms)
     mentions = []
@@ -228,7 +231,8 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
         if not _is_contact_sentence(i, facts, mentioned):
             continue
         mentioned[i] = True
-        mentions.append(Mention(i - offset, originals[i], status_of(facts[i].flags), facts[i]))
+        mentions.append(Mention(i - offset, originals[i], status_of(facts[i].flags), facts[i],
+                                headings[i]))
     return mentions
 
 
@@ -342,6 +346,6 @@ def _reported_weight(m: Mention) -> float:
 
 
 def _evidence(mentions: list[Mention]) -> Mention:
-    """The first such sentence of the body; the title only when the body has none."""
-    body = [m for m in mentions if m.position >= 0]
+    """The first such sentence of the body text; a headline only when there is none."""
+    body = [m for m in mentions if not m.heading]
     return (body or mentions)[0]
