@@ -110,14 +110,17 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
 
 
 def _scope_claims(f: Facts) -> None:
-    """A claim cue ("declined to say whether ...") speaks of the contact only when it
-    stands near a contact word; far off in a long sentence it is about something else."""
+    """A claim cue governs the contact words after it ("according to the book, Trump
+    called Putin"); one that trails the contact speaks of it only when near ("met Putin,
+    then ... declined to say whether he believed his own agencies" does not)."""
     claims = f.positions.get("claim")
     contacts = f.positions.get("contact")
     if not claims or not contacts:
         return
-    if not any(_gap(c, k) <= CLAIM_REACH for c in claims for k in contacts):
-        f.flags.discard(CLAIM)
+    for c in claims:
+        if any(c[0] <= k[0] or _gap(c, k) <= CLAIM_REACH for k in contacts):
+            return
+    f.flags.discard(CLAIM)
 
 
 def _raw_hits(norms: list[str], starts: list[int], chosen: list[int],
@@ -301,7 +304,7 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
     then an official confirmation (a denial beside one is about details, such as the
-    date); then a denial, or a "there was no call" beside a claim; then claims against
+    date); then a denial or a "there was no call" beside a claim; then claims against
     plain reports, weighed by position; then plans."""
     by_status: dict[str, list[Mention]] = {}
     for m in mentions:
@@ -314,11 +317,10 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
         return "unconfirmed", first(UNCERTAIN)
     if CONFIRMED in by_status:
         return "confirmed", first(CONFIRMED)
-    if DENIAL in by_status:
-        return "unconfirmed", first(DENIAL)
     claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
-    if NEGATION in by_status and claimed:
-        return "unconfirmed", first(NEGATION)
+    for refusal in (DENIAL, NEGATION):
+        if refusal in by_status and claimed:
+            return "unconfirmed", first(refusal)
     claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
     planned = sum(_weight(m.position) for m in by_status.get(PLANNED, []))
@@ -330,8 +332,9 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
             return "confirmed", first(REPORTED)
     if PLANNED in by_status:
         return "none", first(PLANNED)
-    if NEGATION in by_status:
-        return "none", first(NEGATION)
+    for refusal in (DENIAL, NEGATION):
+        if refusal in by_status:
+            return "none", first(refusal)  # a denial with nothing claimed
     if mentions:
         return "none", _evidence(mentions)
     return "none", None
