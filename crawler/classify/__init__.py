@@ -13,7 +13,7 @@ from pathlib import Path
 from crawler.classify.cues import CueError, Cues, load_cues, normalize
 from crawler.classify.rules import article_sentences, decide, find_mentions, is_contact_story
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}"
 
 CALL_STATUSES = ("unconfirmed", "confirmed", "none")

@@ -30,6 +30,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "negation": ("status", "negation"),
     "source": ("status", "source"),
     "assertion": ("status", "assertion"),
+    "sourcing": ("status", "sourcing"),
+    "earlier": ("status", "earlier"),
     "claim": ("status", "claim"),
     "confirmed": ("status", "confirmed"),
     "planned": ("status", "planned"),

@@ -22,6 +22,7 @@ from crawler.classify.text import (
 UNCERTAIN = "uncertain"  # hedged, neither confirmed nor denied, anonymous sources
 DENIAL = "denial"  # a side refutes a contact someone claimed
 NEGATION = "negation"  # "there was no call": unconfirmed only beside a claim
+SOURCED = "sourcing"  # anonymous sources: unconfirmed unless an official confirms
 CLAIM = "claim"  # said by one side or by the media only
 CONFIRMED = "confirmed"  # an official side or a readout confirms it
 REPORTED = "reported"  # told as fact, no attribution
@@ -35,7 +36,7 @@ WINDOW = 2  # sentences back in which the other side of a contact may be named
 NEAR = 60  # characters: how close a contact word must be to both sides beside a third leader
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
-               "planned", "past", "background")
+               "sourcing", "earlier", "planned", "past", "background")
 _POSITIONS = ("ru", "us", "contact", "claim")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
@@ -195,8 +196,12 @@ def status_of(flags: set[str]) -> str:
     """The status class of one contact sentence from its cue flags."""
     planned_only = PLANNED in flags and "past" not in flags
     if UNCERTAIN in flags:
-        # "could not confirm the date of the call" hedges a plan
-        return PLANNED if planned_only else UNCERTAIN
+        if planned_only:
+            return PLANNED  # "could not confirm the date of the call" hedges a plan
+        if "earlier" in flags:
+            # "after initially declining to confirm it" is superseded by what followed
+            return CONFIRMED if CONFIRMED in flags else CLAIM
+        return UNCERTAIN
     for refusal in (DENIAL, NEGATION):
         if refusal in flags:
             # "no such call is planned" refuses a plan, not a contact that was claimed
@@ -207,6 +212,8 @@ def status_of(flags: set[str]) -> str:
         return PLANNED
     if CONFIRMED in flags:
         return CONFIRMED
+    if SOURCED in flags:
+        return SOURCED
     if CLAIM in flags:
         return CLAIM
     if "source" in flags:
@@ -303,9 +310,10 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     """Call status of a contact story and the mention that decides it.
 
     Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
-    then an official confirmation (a denial beside one is about details, such as the
-    date); then a denial or a "there was no call" beside a claim; then claims against
-    plain reports, weighed by position; then plans."""
+    then an official confirmation (a denial or anonymous sources beside one are about
+    details, such as the date); then anonymous sources; then a denial or a "there was
+    no call" beside a claim; then claims against plain reports, weighed by position;
+    then plans."""
     by_status: dict[str, list[Mention]] = {}
     for m in mentions:
         by_status.setdefault(m.status, []).append(m)
@@ -317,6 +325,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
         return "unconfirmed", first(UNCERTAIN)
     if CONFIRMED in by_status:
         return "confirmed", first(CONFIRMED)
+    if SOURCED in by_status:
+        return "unconfirmed", first(SOURCED)
     claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
     for refusal in (DENIAL, NEGATION):
         if refusal in by_status and claimed:
