@@ -19,7 +19,7 @@ from crawler.classify.text import (
     split_sentences,
 )
 
-UNCERTAIN = "uncertain"  # hedged, neither confirmed nor denied, anonymous sources
+UNCERTAIN = "uncertain"  # hedged, neither confirmed nor denied, "may have"
 DENIAL = "denial"  # a side refutes a contact someone claimed
 NEGATION = "negation"  # "there was no call": unconfirmed only beside a claim
 SOURCED = "sourcing"  # anonymous sources: unconfirmed unless an official confirms
