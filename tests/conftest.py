@@ -4,8 +4,10 @@ per test), the shared reference data, and a way to run the `backchannel` command
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,14 +21,27 @@ SEEDS = SHARED / "seeds"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory) -> str:
-    """URL of a PostgreSQL server: BACKCHANNEL_TEST_DATABASE_URL, or our embedded one."""
+def pg_server() -> str:
+    """URL of a PostgreSQL server: BACKCHANNEL_TEST_DATABASE_URL, or our embedded one.
+    Its data lives outside pytest's temp root: a new pytest session resets that root to
+    mode 0700, which would lock out the server's own user mid-run."""
     url = os.environ.get("BACKCHANNEL_TEST_DATABASE_URL")
     if url:
-        return url
+        yield url
+        return
     from archive.embedded import embedded_database_url
 
-    return embedded_database_url(tmp_path_factory.mktemp("pg"))
+    data = Path(tempfile.mkdtemp(prefix="backchannel-test-pg-"))
+    yield embedded_database_url(data)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def outside_tmp() -> Path:
+    """A temporary folder outside pytest's temp root, for servers run as another user."""
+    path = Path(tempfile.mkdtemp(prefix="backchannel-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from conftest import run_cli
 from archive.db import connect, migrate, migrations
 from archive.embedded import (
     find_postgres_bindir,
-    pgserver_url,
     stop_system_server,
     system_server_url,
 )
@@ -105,18 +104,22 @@ def test_failing_source_backs_off_and_recovers(db):
     assert row["etag"] == '"v2"' and row["next_poll_at"] - now == timedelta(minutes=5)
 
 
-def test_pgserver_embedded_server_starts_and_is_reused(tmp_path):
+def test_embedded_database_is_created_and_reused_without_configuration(cli_env, outside_tmp):
     pytest.importorskip("pgserver", reason="no pgserver wheel for this platform")
-    url = pgserver_url(tmp_path / "pg")
-    assert pgserver_url(tmp_path / "pg") == url
-    with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+    env = {k: v for k, v in cli_env.items() if k != "BACKCHANNEL_DATABASE_URL"}
+    env["BACKCHANNEL_HOME"] = str(outside_tmp / "home")
+    first = run_cli(["init"], env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "migrated to version" in first.stdout
+    assert (outside_tmp / "home" / "postgres" / "pgserver" / "PG_VERSION").exists()
+    second = run_cli(["init"], env)  # the same data directory, already migrated
+    assert second.returncode == 0 and "up to date" in second.stdout
 
 
-def test_system_postgres_fallback_starts_a_private_server(tmp_path):
+def test_system_postgres_fallback_starts_a_private_server(outside_tmp):
     if find_postgres_bindir() is None:
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
-    base = tmp_path / "system"
+    base = outside_tmp / "system"
     try:
         url = system_server_url(base)
         with psycopg.connect(url) as conn:
