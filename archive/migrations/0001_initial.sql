@@ -1,5 +1,17 @@
 -- Outlets, their sources with polling state, and the articles they published.
 
+-- The text-search configuration for an article's language ('simple' when PostgreSQL
+-- has no stemmer for it), used by the generated search column.
+CREATE FUNCTION text_search_config(language text) RETURNS regconfig
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE language WHEN 'en' THEN 'english'::regconfig
+                         WHEN 'ru' THEN 'russian'::regconfig
+                         WHEN 'de' THEN 'german'::regconfig
+                         WHEN 'fr' THEN 'french'::regconfig
+                         WHEN 'es' THEN 'spanish'::regconfig
+                         WHEN 'tr' THEN 'turkish'::regconfig
+                         ELSE 'simple'::regconfig END $$;
+
 CREATE TABLE outlets (
     id          bigserial PRIMARY KEY,
     name        text NOT NULL UNIQUE,
@@ -46,24 +58,8 @@ CREATE TABLE articles (
     content_sha256  text NOT NULL,   -- fingerprint of the extracted title and text
     feed_entry_ids  text[] NOT NULL DEFAULT '{}',
     search          tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector(
-            CASE language WHEN 'en' THEN 'english'::regconfig
-                          WHEN 'ru' THEN 'russian'::regconfig
-                          WHEN 'de' THEN 'german'::regconfig
-                          WHEN 'fr' THEN 'french'::regconfig
-                          WHEN 'es' THEN 'spanish'::regconfig
-                          WHEN 'tr' THEN 'turkish'::regconfig
-                          ELSE 'simple'::regconfig END,
-            coalesce(title, '')), 'A')
-        || setweight(to_tsvector(
-            CASE language WHEN 'en' THEN 'english'::regconfig
-                          WHEN 'ru' THEN 'russian'::regconfig
-                          WHEN 'de' THEN 'german'::regconfig
-                          WHEN 'fr' THEN 'french'::regconfig
-                          WHEN 'es' THEN 'spanish'::regconfig
-                          WHEN 'tr' THEN 'turkish'::regconfig
-                          ELSE 'simple'::regconfig END,
-            left(text, 500000)), 'B')
+        setweight(to_tsvector(text_search_config(language), coalesce(title, '')), 'A')
+        || setweight(to_tsvector(text_search_config(language), left(text, 500000)), 'B')
     ) STORED
 );
 
