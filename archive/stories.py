@@ -82,6 +82,7 @@ class Assignment:
     copy_of: int | None
     wire: str | None
     joined_now: bool = True  # False when the article was already assigned (idempotent)
+    article_id: int | None = None
 
 
 @dataclass
@@ -345,7 +346,8 @@ def _assignment(conn: psycopg.Connection, article_id: int, *, joined_now: bool) 
     ).fetchone()
     return Assignment(story_id=row["story_id"], is_new_story=row["is_first"],
                       is_new_outlet=row["outlet_first"], outlet=row["outlet"],
-                      copy_of=row["is_copy_of"], wire=row["wire"], joined_now=joined_now)
+                      copy_of=row["is_copy_of"], wire=row["wire"], joined_now=joined_now,
+                      article_id=article_id)
 
 
 def list_stories(conn: psycopg.Connection, status: str | None = None,

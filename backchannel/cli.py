@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "backchannel.commands.reclassify",
     "backchannel.commands.eval",
     "backchannel.commands.stories",
+    "backchannel.commands.alerts",
 ]
 
 

@@ -36,6 +36,17 @@ class Settings:
     obey_robots_txt: bool = True
     default_interval_minutes: int = 5
     log_level: str = "INFO"
+    # Alert channels (see alerts/). URLs and passwords are secrets: never in a repr or log.
+    smtp_url: str | None = field(default=None, repr=False)
+    email_from: str | None = None
+    email_to: str | None = None  # comma-separated
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
+    alert_attempts: int = 8  # deliveries per channel before an alert is marked failed
+    alert_backoff_seconds: float = 5.0  # first retry delay; doubles, with jitter, to 1 h
+    alert_timeout: float = 10.0  # seconds per delivery attempt
+    alert_wait_seconds: float = 30.0  # how long `crawl` waits at its end for deliveries
+    digest_minutes: dict[str, float] = field(default_factory=dict)  # channel → window
     # Sections that other parts read (alerts, channels, web) are kept as they are.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -46,6 +57,10 @@ class Settings:
 
 def _coerce(name: str, value: Any, target: Any, origin: str) -> Any:
     """Turn a TOML or environment value into the type of the field's default."""
+    if isinstance(target, dict):
+        return _coerce_mapping(name, value, origin)
+    if isinstance(value, list) and not isinstance(target, Path):
+        value = ",".join(str(item) for item in value)  # e.g. email_to = ["a@x", "b@x"]
     if isinstance(target, bool):
         if isinstance(value, bool):
             return value
@@ -68,6 +83,21 @@ def _coerce(name: str, value: Any, target: Any, origin: str) -> Any:
     if isinstance(target, Path) or name in ("home", "sources"):
         return Path(str(value)).expanduser()
     return None if value is None else str(value)
+
+
+def _coerce_mapping(name: str, value: Any, origin: str) -> dict[str, float]:
+    """A table of numbers: a TOML table, or `key=number,key=number` in the environment."""
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ConfigError(f"{origin}: {name} must look like email=10,slack=5, not {value!r}")
+        value = {key.strip(): number.strip() for key, number in pairs}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: {name} must be a table of numbers, not {value!r}")
+    try:
+        return {str(key): float(number) for key, number in value.items()}
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name} must map names to numbers, not {value!r}") from None
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -54,6 +54,7 @@ class PassReport:
     page_errors: list[str] = field(default_factory=list)
     new_article_ids: list[int] = field(default_factory=list)
     story_joins: list = field(default_factory=list)  # archive.stories.Assignment, new only
+    alerts: list[int] = field(default_factory=list)  # ids of the alerts this pass created
 
     @property
     def failed_sources(self) -> list[PollOutcome]:

@@ -1,6 +1,8 @@
-"""The item pipeline: fetched page → extract → classify → archive → story.
+"""The item pipeline: fetched page → extract → classify → archive → story → outbox.
 Each stage is a plain function (see `page_to_article`) so it can be re-run on a
-stored page; the pipeline class only wires them to Scrapy and the database."""
+stored page; the pipeline class only wires them to Scrapy and the database. The alert
+outbox, when the crawl is given one (BACKCHANNEL_OUTBOX), is written in the same
+transaction as the article and its story."""
 
 from __future__ import annotations
 
@@ -78,16 +80,18 @@ def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRec
 class ArchivePipeline:
     """Stores each FetchedPage as an article; counts what happened in the spider's report."""
 
-    def __init__(self, database_url: str, directory: OutletDirectory) -> None:
+    def __init__(self, database_url: str, directory: OutletDirectory, outbox=None) -> None:
         self.database_url = database_url
         self.directory = directory
+        self.outbox = outbox  # alerts.outbox.Outbox, or None: no alerts decided
         self.conn: psycopg.Connection | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
         sources = load_sources(settings.get("BACKCHANNEL_SOURCES") or None)
-        pipeline = cls(settings.get("BACKCHANNEL_DATABASE_URL"), sources.directory())
+        pipeline = cls(settings.get("BACKCHANNEL_DATABASE_URL"), sources.directory(),
+                       settings.get("BACKCHANNEL_OUTBOX"))
         pipeline.crawler = crawler
         return pipeline
 
@@ -113,12 +117,21 @@ class ArchivePipeline:
             report.page_errors.append(f"{item.url}: extraction failed: {exc!r}")
             log.exception("extraction failed for %s", item.url, extra={"url": item.url})
             return item
-        with self.conn.transaction():  # the article and its story move together
+        alerts: list[int] = []
+        with self.conn.transaction():  # the article, its story and its alerts move together
             result = store_article(self.conn, article)
             assignment = assign_story(self.conn, result.article_id) if (
                 result.is_new or result.changed) else None
+            if assignment is not None and self.outbox is not None:
+                alerts = self.outbox.record(self.conn, assignment)
         if assignment is not None and assignment.joined_now:
             report.story_joins.append(assignment)
+        for alert_id in alerts:
+            report.alerts.append(alert_id)
+            log.info("alert %d: %s reports a call in story %d: %s", alert_id, article.outlet,
+                     assignment.story_id, item.url, extra={"url": item.url,
+                                                           "outlet": article.outlet,
+                                                           "alert": alert_id})
         if result.is_new:
             report.articles_new += 1
             report.new_article_ids.append(result.article_id)

@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def crawl_once(settings: Settings, sources_path: Path | None = None,
-               all_sources: bool = False) -> PassReport:
+               all_sources: bool = False, outbox=None) -> PassReport:
     """Run one pass in this process. Scrapy's reactor cannot restart, so a process
-    calls this once (the daemon runs each pass in a child process)."""
+    calls this once (the daemon runs each pass in a child process). `outbox` (an
+    alerts.outbox.Outbox) decides alerts as articles are stored."""
     sources_path = sources_path or settings.sources
     sources = load_sources(sources_path, settings.default_interval_minutes)
     allow_private = settings.allow_private_addresses or bool(sources.allow_private_addresses)
@@ -40,6 +41,7 @@ def crawl_once(settings: Settings, sources_path: Path | None = None,
             scrapy_conf = scrapy_settings(settings, allow_private)
             scrapy_conf["BACKCHANNEL_DATABASE_URL"] = url
             scrapy_conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
+            scrapy_conf["BACKCHANNEL_OUTBOX"] = outbox
             process = CrawlerProcess(scrapy_conf, install_root_handler=False)
             process.crawl(FeedSpider, sources=todo,
                           known_urls=lambda urls: known_urls(conn, urls), report=report)

@@ -94,3 +94,23 @@ def run_cli(args: list[str], env: dict[str, str], input: str | None = None,
         [sys.executable, "-m", "backchannel", *args],
         env=env, input=input, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
     )
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback (aiosmtpd) that records what it accepts."""
+    from receivers import SmtpReceiver
+
+    server = SmtpReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def http_receiver():
+    """A loopback HTTP server standing in for Slack and a JSON webhook."""
+    from receivers import HttpReceiver
+
+    server = HttpReceiver()
+    yield server
+    server.close()

@@ -1,17 +1,21 @@
-"""`backchannel crawl`: one pass over due sources, then exit (for cron)."""
+"""`backchannel crawl`: one pass over due sources, alerts delivered, then exit (cron)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from alerts.channels import channels_from_settings
+from alerts.dispatch import Dispatcher, RetryPolicy
+from alerts.outbox import Outbox
+from archive.db import connect, database_url
 from crawler.run import crawl_once
 from crawler.sources import SourcesError
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "crawl", help="one pass: poll due sources, fetch, extract, store; exit"
+        "crawl", help="one pass: poll due sources, fetch, extract, store, alert; exit"
     )
     parser.add_argument("--sources", type=Path, help="sources file (default: the shipped list)")
     parser.add_argument("--all", action="store_true", dest="all_sources",
@@ -20,17 +24,28 @@ def register(subparsers) -> None:
 
 
 def run(args, settings) -> int:
+    channels = channels_from_settings(settings)
+    outbox = Outbox.from_settings(settings, list(channels))
+    url = database_url(settings)
+    connect(url).close()  # create or migrate the archive before anyone uses it
+    # Alerts leave as soon as their article is stored, while the pass goes on.
+    dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
+                            set(outbox.digest_minutes)).start()
     try:
-        report = crawl_once(settings, args.sources, all_sources=args.all_sources)
+        report = crawl_once(settings, args.sources, all_sources=args.all_sources,
+                            outbox=outbox)
     except SourcesError as exc:
+        dispatcher.stop()
         print(f"backchannel crawl: {exc}", file=sys.stderr)
         return 2
+    dispatcher.drain(settings.alert_wait_seconds)
     polls = report.polls.values()
     print(
         f"polled {len(report.polls)} sources "
         f"({sum(1 for p in polls if p.unchanged)} unchanged), "
         f"fetched {report.pages_fetched} pages, stored {report.articles_new} new articles"
-        f" ({report.articles_changed} updated, {report.pages_skipped} skipped)"
+        f" ({report.articles_changed} updated, {report.pages_skipped} skipped), "
+        f"{len(report.alerts)} new alerts"
     )
     for poll in report.failed_sources:
         print(f"FAILED {poll.source.outlet}: {poll.error or 'no response'}", file=sys.stderr)

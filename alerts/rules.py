@@ -1,0 +1,87 @@
+"""Alert rules: which story joins deserve a message. Rules are data (`[[alert_rules]]` in
+backchannel.toml); without any, one rule alerts on every new outlet reporting an
+unconfirmed call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backchannel.config import ConfigError, Settings
+
+STORY_STATUSES = ("unconfirmed", "confirmed")
+RULE_KEYS = {"name", "statuses", "outlets", "languages", "channels"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str = "unconfirmed"
+    statuses: tuple[str, ...] = ("unconfirmed",)  # the story's call status
+    outlets: tuple[str, ...] = ()  # empty: every outlet
+    languages: tuple[str, ...] = ()  # empty: every language
+    channels: tuple[str, ...] = ()  # empty: every configured channel
+
+
+@dataclass(frozen=True)
+class Join:
+    """What the rule looks at: an article that has just joined a story."""
+
+    outlet: str
+    language: str | None
+    story_status: str
+    is_new_outlet: bool
+    joined_now: bool
+
+
+def fires(rule: Rule, join: Join) -> bool:
+    """A new outlet in a story whose status the rule watches; never a re-seen or updated
+    article, nor a further article of an outlet the story already has."""
+    if not (join.joined_now and join.is_new_outlet):
+        return False
+    if join.story_status not in rule.statuses:
+        return False
+    if rule.outlets and join.outlet.casefold() not in {o.casefold() for o in rule.outlets}:
+        return False
+    return not rule.languages or (join.language or "") in rule.languages
+
+
+def rules_from_settings(settings: Settings) -> list[Rule]:
+    tables = settings.extra.get("alert_rules")
+    if tables is None:
+        return [Rule()]
+    if not isinstance(tables, list):
+        raise ConfigError("alert_rules must be an array of tables ([[alert_rules]])")
+    rules = [_rule(table, n) for n, table in enumerate(tables, 1)]
+    names = [rule.name for rule in rules]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"alert_rules: names must be unique, got {names}")
+    return rules
+
+
+def _rule(table: Any, n: int) -> Rule:
+    where = f"alert_rules #{n}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = set(table) - RULE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(RULE_KEYS)})")
+    lists = {key: _strings(table.get(key, []), f"{where}: {key}")
+             for key in ("statuses", "outlets", "languages", "channels")}
+    statuses = lists["statuses"] or ("unconfirmed",)
+    bad = [s for s in statuses if s not in STORY_STATUSES]
+    if bad:
+        raise ConfigError(f"{where}: statuses must be among {list(STORY_STATUSES)}, not {bad}")
+    name = table.get("name", f"rule-{n}")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: name must be a non-empty string")
+    return Rule(name=name.strip(), statuses=statuses, outlets=lists["outlets"],
+                languages=tuple(s.lower() for s in lists["languages"]),
+                channels=lists["channels"])
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings, not {value!r}")
+    return tuple(v.strip() for v in value if v.strip())
