@@ -69,7 +69,7 @@ class SmtpReceiver:
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword)
               and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials)
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         self.attempts += 1
@@ -135,6 +135,9 @@ class HttpReceiver:
                     time.sleep(reply.hang)
                     self.close_connection = True
                     return
+                if 200 <= reply.status < 300:  # recorded before the client hears "ok"
+                    with receiver.lock:
+                        receiver.accepted.append(post)
                 payload = reply.body.encode()
                 try:
                     self.send_response(reply.status)
@@ -144,11 +147,7 @@ class HttpReceiver:
                     self.end_headers()
                     self.wfile.write(payload)
                 except OSError:
-                    return  # the client gave up (timeout): not accepted
-                if 200 <= reply.status < 300:
-                    post.at = time.time()
-                    with receiver.lock:
-                        receiver.accepted.append(post)
+                    pass  # the client gave up
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
