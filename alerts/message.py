@@ -75,7 +75,7 @@ def headline(facts: dict) -> str:
         lead = f"First report of an {status} call"
     else:
         lead = f"Outlet {facts['story']['position']} of an {status} call story"
-    return one_line(f"{lead}: {facts['outlet']} – {facts['title'] or facts['url']}")
+    return one_line(f"{lead}: {facts['outlet']} - {facts['title'] or facts['url']}")
 
 
 def one_line(text: str, limit: int = 250) -> str:

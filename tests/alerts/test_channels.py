@@ -60,7 +60,7 @@ def test_email_is_multipart_with_every_fact(smtp):
     assert "accepted" in receipt
     [mail] = smtp.mails
     assert mail.envelope_to == ["desk@newsroom.test", "editor@newsroom.test"]
-    assert mail.subject == ("Outlet 3 of an unconfirmed call story: Lakeside Herald – "
+    assert mail.subject == ("Outlet 3 of an unconfirmed call story: Lakeside Herald - "
                             "Leaders said to have spoken")
     text, html = mail.part("plain"), mail.part("html")
     for expected in ("Lakeside Herald", "https://lakeside.example/b?x=1&y=2",

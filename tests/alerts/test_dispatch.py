@@ -52,7 +52,7 @@ def test_a_channel_down_for_two_attempts_delivers_in_order_after(db, http_receiv
     while deliver_due(db, channel, FAST) is not None and time.monotonic() < deadline:
         time.sleep(0.02)
     accepted = http_receiver.accepted_at("/slack")
-    assert [p.body["text"].split(": ", 1)[1].split(" –")[0] for p in accepted] == OUTLETS[:3]
+    assert [p.body["text"].split(": ", 1)[1].split(" - ")[0] for p in accepted] == OUTLETS[:3]
     assert states(db, "slack") == [("delivered", 3), ("delivered", 1), ("delivered", 1)]
     assert len(http_receiver.posts) == 5  # two refused, three accepted, none twice
     assert ids == sorted(ids)
