@@ -118,12 +118,22 @@ class ArchivePipeline:
             log.exception("extraction failed for %s", item.url, extra={"url": item.url})
             return item
         alerts: list[int] = []
-        with self.conn.transaction():  # the article, its story and its alerts move together
-            result = store_article(self.conn, article)
-            assignment = assign_story(self.conn, result.article_id) if (
-                result.is_new or result.changed) else None
-            if assignment is not None and self.outbox is not None:
-                alerts = self.outbox.record(self.conn, assignment)
+        try:
+            with self.conn.transaction():  # the article, its story and its alerts together
+                result = store_article(self.conn, article)
+                assignment = assign_story(self.conn, result.article_id) if (
+                    result.is_new or result.changed) else None
+                if assignment is not None and self.outbox is not None:
+                    alerts = self.outbox.record(self.conn, assignment)
+        except Exception as exc:  # nothing of it was stored: have the next pass retry it
+            report.page_errors.append(f"{item.url}: not stored: {exc!r}")
+            poll = report.polls.get(item.source_id)
+            if poll is not None:
+                poll.transient_page_failures += 1
+            log.exception("storing %s failed; it will be fetched again", item.url,
+                          extra={"url": item.url})
+            self._reconnect_if_broken()
+            return item
         if assignment is not None and assignment.joined_now:
             report.story_joins.append(assignment)
         for alert_id in alerts:
@@ -139,3 +149,12 @@ class ArchivePipeline:
         elif result.changed:
             report.articles_changed += 1
         return item
+
+    def _reconnect_if_broken(self) -> None:
+        """After a database restart the connection is dead; later pages need a new one."""
+        if self.conn is not None and not self.conn.closed and not self.conn.broken:
+            return
+        try:
+            self.open_spider()
+        except psycopg.Error as exc:
+            log.error("cannot reconnect to the database: %s", exc)

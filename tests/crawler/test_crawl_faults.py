@@ -172,3 +172,31 @@ def test_gzip_encoded_feed_and_page_are_read(newsroom, cli_env, db, tmp_path):
     row = db.execute("SELECT text FROM articles WHERE url = %s", (url,)).fetchone()
     assert "warehouses have stood empty" in row["text"]
     assert all("gzip" in r.headers.get("accept-encoding", "") for r in newsroom.log)
+
+
+def test_an_article_the_database_refused_is_fetched_again_next_pass(newsroom, cli_env, db,
+                                                                  tmp_path):
+    """The database fails one write: that page is not lost behind a 304 next time."""
+    site = newsroom.site("Harbour Outlet")
+    good = page(site, "/a.html", "Harbour plan debated", ENGLISH)
+    refused = page(site, "/b.html", "Harbour plan, the vote", ENGLISH[::-1] + ENGLISH)
+    feed(site, "/rss.xml", [good, refused])
+    sources = tmp_path / "sources.toml"
+    sources.write_text(newsroom.sources_toml({"Harbour Outlet": ["/rss.xml"]}))
+    db.execute(f"""CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN IF NEW.url = '{refused}' THEN
+                       RAISE EXCEPTION 'disk full (simulated)'; END IF;
+                   RETURN NEW; END $$""")
+    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles "
+               "FOR EACH ROW EXECUTE FUNCTION refuse()")
+    first = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert "stored 1 new articles" in first.stdout, first.stdout + first.stderr[-2000:]
+    assert "disk full (simulated)" in first.stderr
+    db.execute("DROP TRIGGER refuse ON articles")
+
+    second = run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
+    assert "stored 1 new articles" in second.stdout, second.stdout
+    urls = {r["url"] for r in db.execute("SELECT url FROM articles").fetchall()}
+    assert urls == {good, refused}
+    feed_status = [r.status for r in newsroom.requests("Harbour Outlet", "/rss.xml")]
+    assert feed_status == [200, 200]  # the validators were held back, not a 304
