@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from receivers import Reply, SmtpReceiver, free_port
+from receivers import Reply, SmtpReceiver, free_port, self_signed_certificate
 
 from alerts.channels import DeliveryError, channels_from_settings
 from alerts.channels.email import EmailChannel
@@ -123,6 +123,24 @@ def test_email_failures_are_classed(smtp):
     with pytest.raises(DeliveryError) as down:
         closed.deliver([(1, facts())])
     assert down.value.transient and "unreachable" in down.value.reason
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_email_over_tls_with_a_trusted_certificate(tls, tmp_path, monkeypatch):
+    certificate = self_signed_certificate(tmp_path)
+    server = SmtpReceiver(username="desk", password="tls-pass", tls=tls,
+                          certificate=certificate)
+    try:
+        url = server.url("smtps" if tls == "implicit" else "smtp")
+        channel = email_channel(server, url=url)
+        with pytest.raises(DeliveryError) as untrusted:  # not trusted yet
+            channel.deliver([(1, facts())])
+        assert not untrusted.value.transient and "not trusted" in untrusted.value.reason
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+        assert "accepted" in channel.deliver([(2, facts())])
+    finally:
+        server.close()
+    assert [m.message["X-Backchannel-Alert"] for m in server.mails] == ["2"]
 
 
 def own_address() -> str | None:
