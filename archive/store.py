@@ -21,11 +21,12 @@ class SourceState:
     outlet: str
     kind: str
     url: str
-    interval_minutes: int
+    interval_minutes: float
     etag: str | None
     last_modified: str | None
     body_sha256: str | None
     consecutive_failures: int
+    effective_interval_seconds: float | None = None
 
 
 @dataclass
@@ -89,7 +90,10 @@ def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, So
                        VALUES (%s, %s, %s, %s)
                        ON CONFLICT (url) DO UPDATE
                          SET outlet_id = EXCLUDED.outlet_id, kind = EXCLUDED.kind,
-                             interval_minutes = EXCLUDED.interval_minutes
+                             interval_minutes = EXCLUDED.interval_minutes,
+                             effective_interval_seconds = CASE
+                                 WHEN sources.interval_minutes = EXCLUDED.interval_minutes
+                                 THEN sources.effective_interval_seconds END
                        RETURNING id, kind, url, interval_minutes, etag, last_modified,
                                  body_sha256, consecutive_failures""",
                     (outlet_id, source.kind, source.url, source.interval_minutes),
@@ -110,11 +114,13 @@ def upsert_outlet(conn: psycopg.Connection, name: str, domains: list[str] | None
     return row["id"]
 
 
-def due_source_urls(conn: psycopg.Connection, urls: list[str], now: datetime) -> set[str]:
+def due_sources(conn: psycopg.Connection, urls: list[str], now: datetime) -> list[str]:
+    """The URLs among `urls` whose next poll is due, the longest-waiting first."""
     rows = conn.execute(
-        "SELECT url FROM sources WHERE url = ANY(%s) AND next_poll_at <= %s", (urls, now)
+        "SELECT url FROM sources WHERE url = ANY(%s) AND next_poll_at <= %s "
+        "ORDER BY next_poll_at, id", (urls, now)
     ).fetchall()
-    return {row["url"] for row in rows}
+    return [row["url"] for row in rows]
 
 
 def record_poll(
@@ -127,11 +133,23 @@ def record_poll(
     etag: str | None = None,
     last_modified: str | None = None,
     body_sha256: str | None = None,
+    interval_seconds: float | None = None,
+    next_poll_in: float | None = None,
+    wait_at_least: float = 0.0,
+    hint: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Store a poll's outcome. Failures push the next poll back exponentially (capped),
-    so a broken source is not hammered; one success resets it."""
+    """Store a poll's outcome and when to poll next. On success: after `next_poll_in`
+    seconds (default: `interval_seconds`, the interval now in use, or the configured
+    one). On failure: the configured interval doubled per consecutive failure (capped),
+    so a broken source is not hammered; one success resets it. Never sooner than
+    `wait_at_least` (the server's Retry-After)."""
     now = now or datetime.now(UTC)
+    params = {"now": now, "status": status, "etag": etag, "lm": last_modified,
+              "sha": body_sha256, "id": source_id, "interval": interval_seconds,
+              "hint": hint, "error": (error or "")[:2000], "cap": MAX_BACKOFF,
+              "next": next_poll_in if next_poll_in is not None else interval_seconds,
+              "floor": max(0.0, wait_at_least)}
     if ok:
         conn.execute(
             """UPDATE sources SET last_polled_at = %(now)s, last_success_at = %(now)s,
@@ -139,22 +157,23 @@ def record_poll(
                    etag = coalesce(%(etag)s, etag),
                    last_modified = coalesce(%(lm)s, last_modified),
                    body_sha256 = coalesce(%(sha)s, body_sha256),
-                   next_poll_at = %(now)s + make_interval(mins => interval_minutes)
+                   effective_interval_seconds = %(interval)s, last_hint = %(hint)s,
+                   next_poll_at = %(now)s + make_interval(secs => greatest(
+                       coalesce(%(next)s, interval_minutes * 60), %(floor)s))
                WHERE id = %(id)s""",
-            {"now": now, "status": status, "etag": etag, "lm": last_modified,
-             "sha": body_sha256, "id": source_id},
+            params,
         )
     else:
         conn.execute(
             """UPDATE sources SET last_polled_at = %(now)s, last_status = %(status)s,
                    consecutive_failures = consecutive_failures + 1, last_error = %(error)s,
-                   next_poll_at = %(now)s + least(
-                       make_interval(mins => interval_minutes)
+                   last_hint = %(hint)s,
+                   next_poll_at = %(now)s + greatest(least(
+                       make_interval(secs => interval_minutes * 60)
                            * power(2, least(consecutive_failures, 10)),
-                       %(cap)s)
+                       %(cap)s), make_interval(secs => %(floor)s))
                WHERE id = %(id)s""",
-            {"now": now, "status": status, "error": (error or "")[:2000], "id": source_id,
-             "cap": MAX_BACKOFF},
+            params,
         )
 
 

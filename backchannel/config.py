@@ -34,7 +34,16 @@ class Settings:
     download_delay: float = 0.5
     retry_times: int = 2
     obey_robots_txt: bool = True
-    default_interval_minutes: int = 5
+    default_interval_minutes: float = 5.0
+    adaptive_intervals: bool = True  # follow each feed's posting rate…
+    min_interval_minutes: float = 1.0  # …down to this (or the configured interval)…
+    max_interval_minutes: float = 30.0  # …and up to this (or the configured interval)
+    # The daemon (`backchannel run`)
+    tick_seconds: float = 5.0  # how often it looks for due sources
+    host_polls_per_tick: int = 4  # at most this many polls of one host start per tick
+    health_host: str = "127.0.0.1"  # /healthz and /metrics
+    health_port: int = 9108
+    health_max_age_minutes: float = 15.0  # /healthz fails when no pass ended this recently
     log_level: str = "INFO"
     # Alert channels (see alerts/). URLs and passwords are secrets: never in a repr or log.
     smtp_url: str | None = field(default=None, repr=False)

@@ -35,7 +35,13 @@ class PollOutcome:
     new_urls: int = 0
     unchanged: bool = False
     transient_page_failures: int = 0
+    pages_pending: int = 0  # page requests made and not yet answered
     problems: list[str] = field(default_factory=list)
+    # What decides the next poll: the entries' dates, and the server's own hints.
+    entry_times: list[datetime] = field(default_factory=list)
+    ttl_minutes: int | None = None
+    max_age: float | None = None
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,62 +1,120 @@
-"""One crawl pass: sync the sources file, poll what is due, fetch new pages, store
-them, and record each source's outcome. Used by `backchannel crawl`."""
+"""A crawl pass: sync the sources file, poll what is due, fetch new pages, store them,
+and record each source's outcome and next poll. `crawl_once` runs one pass in a
+process of its own (cron); `crawl_pass` is the same pass inside a long-running asyncio
+reactor (the daemon)."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scrapy.crawler import CrawlerProcess
-
 from archive.db import connect, database_url
-from archive.store import due_source_urls, known_urls, record_poll, sync_sources
+from archive.store import SourceState, due_sources, known_urls, record_poll, sync_sources
 from backchannel.config import Settings
 from crawler.items import PassReport, PollOutcome
+from crawler.polling import PollingPolicy, next_interval, with_jitter
 from crawler.settings import scrapy_settings
 from crawler.sources import load_sources
 from crawler.spiders.feeds import FeedSpider
+from crawler.urls import host_of
 
 log = logging.getLogger(__name__)
 
 
-def crawl_once(settings: Settings, sources_path: Path | None = None,
-               all_sources: bool = False, outbox=None) -> PassReport:
-    """Run one pass in this process. Scrapy's reactor cannot restart, so a process
-    calls this once (the daemon runs each pass in a child process). `outbox` (an
-    alerts.outbox.Outbox) decides alerts as articles are stored."""
+def plan_pass(conn, settings: Settings, sources_path: Path | None, all_sources: bool,
+              per_host: int | None = None) -> tuple[list[SourceState], dict]:
+    """The sources to poll now (every one with `all_sources`; at most `per_host` of one
+    host, the longest-waiting first) and the Scrapy settings for the pass."""
     sources_path = sources_path or settings.sources
     sources = load_sources(sources_path, settings.default_interval_minutes)
     allow_private = settings.allow_private_addresses or bool(sources.allow_private_addresses)
+    states = sync_sources(conn, sources)
+    if all_sources:
+        todo = list(states.values())
+    else:
+        due = due_sources(conn, list(states), datetime.now(UTC))  # longest-waiting first
+        per_host_count: Counter[str] = Counter()
+        todo = []
+        for url in due:
+            host = host_of(url)
+            if per_host is None or per_host_count[host] < per_host:
+                per_host_count[host] += 1
+                todo.append(states[url])
+    log.info("polling %d of %d sources", len(todo), len(states))
+    conf = scrapy_settings(settings, allow_private)
+    conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
+    return todo, conf
+
+
+def finish_pass(conn, settings: Settings, report: PassReport) -> None:
+    policy = PollingPolicy.from_settings(settings)
+    for poll in report.polls.values():
+        save_poll(conn, poll, policy)
+
+
+def crawl_once(settings: Settings, sources_path: Path | None = None,
+               all_sources: bool = False, outbox=None) -> PassReport:
+    """Run one pass in this process. Scrapy's CrawlerProcess starts and stops the
+    reactor, so a process calls this once. `outbox` (an alerts.outbox.Outbox) decides
+    alerts as articles are stored."""
+    from scrapy.crawler import CrawlerProcess
+
     url = database_url(settings)
     conn = connect(url)
     try:
-        states = sync_sources(conn, sources)
-        now = datetime.now(UTC)
-        due = set(states) if all_sources else due_source_urls(conn, list(states), now)
+        todo, conf = plan_pass(conn, settings, sources_path, all_sources)
         report = PassReport()
-        todo = [state for source_url, state in states.items() if source_url in due]
-        log.info("polling %d of %d sources", len(todo), len(states))
         if todo:
-            scrapy_conf = scrapy_settings(settings, allow_private)
-            scrapy_conf["BACKCHANNEL_DATABASE_URL"] = url
-            scrapy_conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
-            scrapy_conf["BACKCHANNEL_OUTBOX"] = outbox
-            process = CrawlerProcess(scrapy_conf, install_root_handler=False)
+            conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
+            process = CrawlerProcess(conf, install_root_handler=False)
             process.crawl(FeedSpider, sources=todo,
                           known_urls=lambda urls: known_urls(conn, urls), report=report)
             process.start()
-        for poll in report.polls.values():
-            save_poll(conn, poll)
+        finish_pass(conn, settings, report)
         return report
     finally:
         conn.close()
 
 
-def save_poll(conn, poll: PollOutcome) -> None:
-    """A feed whose article pages failed for a passing reason keeps its old validators,
-    so the next pass sees the full feed again and retries those pages."""
-    keep_validators = poll.transient_page_failures == 0
+async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = None,
+                     outbox=None, per_host: int | None = None, running: list | None = None,
+                     ) -> PassReport:
+    """One pass inside an already running asyncio reactor. The crawler is appended to
+    `running` while it runs, so that a shutdown can stop it gracefully."""
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    conn = connect(url)
+    try:
+        todo, conf = plan_pass(conn, settings, sources_path, False, per_host)
+        report = PassReport()
+        if todo:
+            conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
+            runner = AsyncCrawlerRunner(conf)
+            crawler = runner.create_crawler(FeedSpider)
+            if running is not None:
+                running.append(crawler)
+            try:
+                await runner.crawl(crawler, sources=todo,
+                                   known_urls=lambda urls: known_urls(conn, urls),
+                                   report=report)
+            finally:
+                if running is not None:
+                    running.remove(crawler)
+        finish_pass(conn, settings, report)
+        return report
+    finally:
+        conn.close()
+
+
+def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
+    """A feed whose article pages failed for a passing reason (or were never fetched,
+    the pass being stopped) keeps its old validators, so the next pass sees the full
+    feed again and retries those pages."""
+    keep_validators = poll.transient_page_failures == 0 and poll.pages_pending == 0
+    base = poll.source.interval_minutes * 60
+    interval, hint = next_interval(base, poll, policy, poll.source.effective_interval_seconds)
     record_poll(
         conn,
         poll.source.id,
@@ -66,4 +124,8 @@ def save_poll(conn, poll: PollOutcome) -> None:
         etag=poll.etag if keep_validators else None,
         last_modified=poll.last_modified if keep_validators else None,
         body_sha256=poll.body_sha256 if keep_validators else None,
+        interval_seconds=interval,
+        next_poll_in=with_jitter(interval, policy),
+        wait_at_least=poll.retry_after or 0.0,
+        hint=hint,
     )

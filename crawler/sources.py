@@ -13,6 +13,10 @@ from crawler.urls import BadURL, normalize_url
 SOURCE_KINDS = {"feeds": "feed", "sitemaps": "sitemap", "sections": "section"}
 
 
+MIN_INTERVAL_MINUTES = 0.05  # three seconds: local test servers only, in practice
+MAX_INTERVAL_MINUTES = 7 * 24 * 60
+
+
 class SourcesError(ValueError):
     """The sources file is unreadable or malformed; the message names file and entry."""
 
@@ -22,7 +26,7 @@ class Source:
     outlet: str
     kind: str  # feed | sitemap | section
     url: str
-    interval_minutes: int
+    interval_minutes: float
 
 
 @dataclass
@@ -30,7 +34,7 @@ class Outlet:
     name: str
     domains: list[str] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    interval_minutes: int | None = None
+    interval_minutes: float | None = None
     official: str | None = None
 
 
@@ -55,7 +59,7 @@ def default_sources_path() -> Path:
     return Path(str(resources.files("crawler").joinpath("default_sources.toml")))
 
 
-def load_sources(path: Path | None, default_interval: int = 5) -> SourcesFile:
+def load_sources(path: Path | None, default_interval: float = 5) -> SourcesFile:
     path = path or default_sources_path()
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -66,7 +70,7 @@ def load_sources(path: Path | None, default_interval: int = 5) -> SourcesFile:
     return parse_sources(data, str(path), default_interval)
 
 
-def parse_sources(data: dict, origin: str, default_interval: int = 5) -> SourcesFile:
+def parse_sources(data: dict, origin: str, default_interval: float = 5) -> SourcesFile:
     allow = data.get("allow_private_addresses")
     if allow is not None and not isinstance(allow, bool):
         raise SourcesError(f"{origin}: allow_private_addresses must be true or false")
@@ -88,8 +92,10 @@ def parse_sources(data: dict, origin: str, default_interval: int = 5) -> Sources
             raise SourcesError(f"{where}: listed twice")
         seen_names.add(name)
         interval = entry.get("interval_minutes", default_interval)
-        if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-            raise SourcesError(f"{where}: interval_minutes must be a positive whole number")
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or not (
+                MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES):
+            raise SourcesError(f"{where}: interval_minutes must be a number from "
+                               f"{MIN_INTERVAL_MINUTES} to {MAX_INTERVAL_MINUTES}")
         outlet = Outlet(name=name, interval_minutes=interval, official=entry.get("official"))
         domains = entry.get("domains", [])
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):

@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 from archive.store import SourceState
 from crawler.feeds import FeedError, body_hash, parse_feed
 from crawler.items import FetchedPage, PassReport, PollOutcome
+from crawler.polling import max_age, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class FeedSpider(scrapy.Spider):
         poll.status = response.status
         poll.etag = _header(response, b"ETag")
         poll.last_modified = _header(response, b"Last-Modified")
+        poll.max_age = max_age(_header(response, b"Cache-Control"))
         if response.status == 304:
             poll.unchanged = True
             log.info("feed not modified", extra={"source": poll.source.url})
@@ -96,6 +98,8 @@ class FeedSpider(scrapy.Spider):
             log.warning("%s", problem, extra={"source": poll.source.url})
         poll.problems = feed.problems
         poll.entries = len(feed.entries)
+        poll.ttl_minutes = feed.ttl_minutes
+        poll.entry_times = [e.published for e in feed.entries if e.published]
         candidates = [e for e in feed.entries if e.url not in self.requested]
         stored = self.known_urls([e.url for e in candidates])
         for entry in candidates:
@@ -103,6 +107,7 @@ class FeedSpider(scrapy.Spider):
                 continue
             self.requested.add(entry.url)
             poll.new_urls += 1
+            poll.pages_pending += 1
             yield scrapy.Request(
                 entry.url,
                 callback=self.parse_page,
@@ -113,6 +118,7 @@ class FeedSpider(scrapy.Spider):
     def parse_page(self, response: Response):
         entry = response.meta["entry"]
         self.report.pages_fetched += 1
+        self.report.polls[response.meta["source_id"]].pages_pending -= 1
         yield FetchedPage(
             url=entry.url,
             final_url=response.url,
@@ -130,12 +136,15 @@ class FeedSpider(scrapy.Spider):
         poll = self.report.polls[request.meta["source_id"]]
         reason, _ = failure_reason(failure)
         poll.error = f"{poll.source.url}: {reason}"
+        if isinstance(failure.value, HttpError):
+            poll.retry_after = retry_after(_header(failure.value.response, b"Retry-After"))
         log.error("feed failed: %s", reason, extra={"source": poll.source.url, "url": request.url})
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
         reason, transient = failure_reason(failure)
         poll = self.report.polls[request.meta["source_id"]]
+        poll.pages_pending -= 1
         if transient:
             poll.transient_page_failures += 1
         self.report.page_errors.append(f"{request.url}: {reason}")
