@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -50,8 +51,11 @@ class RetryPolicy:
         return max(step * random.uniform(0.5, 1.0), retry_after or 0.0)
 
 
+Observer = Callable[[str, int, int], None]  # (channel, delivered, failed attempts)
+
+
 def deliver_due(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
-                digest: bool = False) -> float | None:
+                digest: bool = False, observer: Observer | None = None) -> float | None:
     """Send every message of this channel that is due, one transaction each. Returns the
     seconds until its next pending message is due, or None when none is pending (or
     another dispatcher holds them)."""
@@ -73,11 +77,13 @@ def deliver_due(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
             if rows[0]["wait"] > 0:
                 return rows[0]["wait"]
             batch = [row for row in rows if row["wait"] <= 0]
-            _send(conn, channel, policy, batch)
+            delivered = _send(conn, channel, policy, batch)
+        if observer is not None:  # after the commit: what was counted really happened
+            observer(channel.name, len(batch) if delivered else 0, 0 if delivered else 1)
 
 
 def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
-          batch: list[dict]) -> None:
+          batch: list[dict]) -> bool:
     ids = [row["alert_id"] for row in batch]
     started = time.monotonic()
     try:
@@ -86,7 +92,7 @@ def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
         failure = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"{type(exc).__name__}: {exc}", transient=True)
         _record_failure(conn, channel.name, policy, batch, failure)
-        return
+        return False
     conn.execute(
         """UPDATE alert_deliveries SET status = 'delivered', delivered_at = clock_timestamp(),
                   attempts = attempts + 1, last_error = NULL
@@ -95,6 +101,7 @@ def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
     )
     log.info("alerts %s delivered to %s in %.2f s: %s", ids, channel.name,
              time.monotonic() - started, receipt, extra={"channel": channel.name})
+    return True
 
 
 def _record_failure(conn: psycopg.Connection, name: str, policy: RetryPolicy,
@@ -130,8 +137,10 @@ class Dispatcher:
     `crawl` does before exiting; `stop()` ends them after the message in hand."""
 
     def __init__(self, database_url: str, channels: dict[str, Channel], policy: RetryPolicy,
-                 digest_channels: set[str] | frozenset[str] = frozenset()) -> None:
+                 digest_channels: set[str] | frozenset[str] = frozenset(),
+                 observer: Observer | None = None) -> None:
         self.database_url = database_url
+        self.observer = observer
         self.channels = channels
         self.policy = policy
         self.digest_channels = set(digest_channels)
@@ -164,11 +173,11 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 if conn is None or conn.closed:
-                    conn = connect(self.database_url)
+                    conn = connect(self.database_url, migrate_now=False)
                     conn.row_factory = dict_row
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 wait = deliver_due(conn, channel, self.policy,
-                                   channel.name in self.digest_channels)
+                                   channel.name in self.digest_channels, self.observer)
             except psycopg.Error as exc:
                 log.warning("alert dispatcher for %s: database error: %s", channel.name,
                             str(exc).strip(), extra={"channel": channel.name})

@@ -17,6 +17,8 @@ from backchannel.logs import setup_logging
 COMMAND_MODULES = [
     "backchannel.commands.init",
     "backchannel.commands.crawl",
+    "backchannel.commands.run",
+    "backchannel.commands.sources",
     "backchannel.commands.extract",
     "backchannel.commands.classify",
     "backchannel.commands.reclassify",

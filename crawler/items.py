@@ -36,6 +36,7 @@ class PollOutcome:
     unchanged: bool = False
     transient_page_failures: int = 0
     pages_pending: int = 0  # page requests made and not yet answered
+    interrupted: bool = False  # the pass was stopped before all its pages were fetched
     problems: list[str] = field(default_factory=list)
     # What decides the next poll: the entries' dates, and the server's own hints.
     entry_times: list[datetime] = field(default_factory=list)

@@ -85,7 +85,7 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
     `running` while it runs, so that a shutdown can stop it gracefully."""
     from scrapy.crawler import AsyncCrawlerRunner
 
-    conn = connect(url)
+    conn = connect(url, migrate_now=False)  # the daemon migrated the archive at start
     try:
         todo, conf = plan_pass(conn, settings, sources_path, False, per_host)
         report = PassReport()
@@ -108,13 +108,39 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
         conn.close()
 
 
+class PassInterrupted(Exception):
+    """The pass was stopped before this page was fetched; a later pass will fetch it."""
+
+
+def abandon_queued_requests(crawler) -> int:
+    """Fail the requests waiting in the downloader's queues. Scrapy's graceful stop sends
+    every request already handed to the downloader (up to CONCURRENT_REQUESTS of them)
+    before it closes; on shutdown we want only those already on the wire. The abandoned
+    pages count as failed for a passing reason, so their feeds keep the old validators
+    and the next pass fetches them."""
+    engine = getattr(crawler, "engine", None)
+    if engine is None or engine.downloader is None:
+        return 0
+    from twisted.python.failure import Failure
+
+    abandoned = 0
+    for slot in list(engine.downloader.slots.values()):
+        while slot.queue:
+            _, deferred = slot.queue.popleft()
+            deferred.errback(Failure(PassInterrupted("stopped before it was fetched")))
+            abandoned += 1
+    return abandoned
+
+
 def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
     """A feed whose article pages failed for a passing reason (or were never fetched,
     the pass being stopped) keeps its old validators, so the next pass sees the full
     feed again and retries those pages."""
-    keep_validators = poll.transient_page_failures == 0 and poll.pages_pending == 0
+    unfinished = poll.interrupted or poll.pages_pending > 0
+    keep_validators = poll.transient_page_failures == 0 and not unfinished
     base = poll.source.interval_minutes * 60
     interval, hint = next_interval(base, poll, policy, poll.source.effective_interval_seconds)
+    next_poll_in = 0.0 if unfinished else with_jitter(interval, policy)  # finish it first
     record_poll(
         conn,
         poll.source.id,
@@ -125,7 +151,7 @@ def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
         last_modified=poll.last_modified if keep_validators else None,
         body_sha256=poll.body_sha256 if keep_validators else None,
         interval_seconds=interval,
-        next_poll_in=with_jitter(interval, policy),
+        next_poll_in=next_poll_in,
         wait_at_least=poll.retry_after or 0.0,
         hint=hint,
     )

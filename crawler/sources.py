@@ -13,7 +13,7 @@ from crawler.urls import BadURL, normalize_url
 SOURCE_KINDS = {"feeds": "feed", "sitemaps": "sitemap", "sections": "section"}
 
 
-MIN_INTERVAL_MINUTES = 0.05  # three seconds: local test servers only, in practice
+MIN_INTERVAL_MINUTES = 0.01  # under a second: for local test servers only
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 
 

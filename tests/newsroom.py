@@ -36,6 +36,7 @@ class LoggedRequest:
     path: str
     status: int
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)
 
 
 class QuietServer(ThreadingHTTPServer):

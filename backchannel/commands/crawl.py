@@ -9,6 +9,7 @@ from alerts.channels import channels_from_settings
 from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
 from archive.db import connect, database_url
+from archive.locks import CrawlerLock
 from crawler.run import crawl_once
 from crawler.sources import SourcesError
 
@@ -28,6 +29,18 @@ def run(args, settings) -> int:
     outbox = Outbox.from_settings(settings, list(channels))
     url = database_url(settings)
     connect(url).close()  # create or migrate the archive before anyone uses it
+    lock = CrawlerLock(url, "backchannel crawl")
+    if not lock.try_acquire():
+        print(f"backchannel crawl: another crawler holds the lock on this database: "
+              f"{lock.holder()}; nothing to do")
+        return 0
+    try:
+        return _crawl(args, settings, url, channels, outbox)
+    finally:
+        lock.release()
+
+
+def _crawl(args, settings, url, channels, outbox) -> int:
     # Alerts leave as soon as their article is stored, while the pass goes on.
     dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
                             set(outbox.digest_minutes)).start()

@@ -145,6 +145,8 @@ class FeedSpider(scrapy.Spider):
         reason, transient = failure_reason(failure)
         poll = self.report.polls[request.meta["source_id"]]
         poll.pages_pending -= 1
+        if type(failure.value).__name__ == "PassInterrupted":
+            poll.interrupted = True
         if transient:
             poll.transient_page_failures += 1
         self.report.page_errors.append(f"{request.url}: {reason}")

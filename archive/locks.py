@@ -1,0 +1,68 @@
+"""The crawler lock: one crawler per database at a time (a cron pass, a daemon), so
+that nothing is fetched or alerted twice. A PostgreSQL session advisory lock, held by
+a connection of its own: if the process dies, the server releases it."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.rows import dict_row
+
+CRAWLER_LOCK = 7_130_002  # (7_130_001 is the migration lock)
+
+
+class CrawlerLock:
+    def __init__(self, database_url: str, who: str) -> None:
+        self.database_url = database_url
+        self.who = who  # shown to the other crawler: "backchannel run", "backchannel crawl"
+        self.conn: psycopg.Connection | None = None
+
+    def try_acquire(self) -> bool:
+        if self.held():
+            return True
+        conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
+                               application_name=self.who, connect_timeout=15)
+        got = conn.execute("SELECT pg_try_advisory_lock(%s) AS got",
+                           (CRAWLER_LOCK,)).fetchone()["got"]
+        if got:
+            self.conn = conn
+        else:
+            conn.close()
+        return got
+
+    def held(self) -> bool:
+        """True while our lock connection is alive (a database restart loses the lock)."""
+        if self.conn is None or self.conn.closed:
+            return False
+        try:
+            self.conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self.conn.close()
+            self.conn = None
+            return False
+
+    def holder(self) -> str:
+        """Who holds the lock, as far as the server can tell."""
+        try:
+            with psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
+                                 connect_timeout=15) as conn:
+                row = conn.execute(
+                    """SELECT a.pid, a.application_name, a.client_addr, a.backend_start
+                       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                       WHERE l.locktype = 'advisory' AND l.granted
+                         AND l.objid = %s AND l.database = (
+                             SELECT oid FROM pg_database WHERE datname = current_database())
+                       LIMIT 1""",
+                    (CRAWLER_LOCK,),
+                ).fetchone()
+        except psycopg.Error:
+            return "another process"
+        if row is None:
+            return "nobody (it was just released)"
+        name = row["application_name"] or "a client"
+        return f"{name} (server pid {row['pid']}, since {row['backend_start']:%Y-%m-%d %H:%M})"
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

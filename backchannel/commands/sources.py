@@ -1,0 +1,102 @@
+"""`backchannel sources list|status`: the sources file as read, and each source's
+polling state in the archive (interval, last success and error, failures, next poll)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archive.db import connect
+from crawler.sources import load_sources
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("sources", help="the sources and their polling state")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, help_text, handler in (
+            ("list", "the sources file: outlets, kinds, URLs, intervals", run_list),
+            ("status", "each source's interval, last success and error, next poll",
+             run_status)):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("--sources", type=Path,
+                            help="sources file (default: the configured or shipped one)")
+        action.add_argument("--format", choices=["table", "json"], default="table")
+        action.set_defaults(handler=handler)
+
+
+def run_list(args, settings) -> int:
+    sources = load_sources(args.sources or settings.sources, settings.default_interval_minutes)
+    rows = [{"outlet": s.outlet, "kind": s.kind, "url": s.url,
+             "interval_minutes": s.interval_minutes} for s in sources.sources]
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    for row in rows:
+        print(f"{row['outlet']:<28} {row['kind']:<8} every {_minutes(row['interval_minutes'])}"
+              f"  {row['url']}")
+    print(f"{len(rows)} sources, {len(sources.outlets)} outlets ({sources.path})")
+    return 0
+
+
+def run_status(args, settings) -> int:
+    sources = load_sources(args.sources or settings.sources, settings.default_interval_minutes)
+    urls = [s.url for s in sources.sources]
+    conn = connect(settings)
+    try:
+        rows = conn.execute(
+            """SELECT o.name AS outlet, s.kind, s.url, s.interval_minutes,
+                      s.effective_interval_seconds, s.last_hint, s.last_polled_at,
+                      s.last_success_at, s.last_status, s.last_error, s.consecutive_failures,
+                      s.next_poll_at
+               FROM sources s JOIN outlets o ON o.id = s.outlet_id
+               WHERE s.url = ANY(%s) ORDER BY o.name, s.url""",
+            (urls,),
+        ).fetchall()
+    finally:
+        conn.close()
+    known = {row["url"] for row in rows}
+    never = [s for s in sources.sources if s.url not in known]
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row, default=str, ensure_ascii=False))
+        for s in never:
+            print(json.dumps({"outlet": s.outlet, "kind": s.kind, "url": s.url,
+                              "interval_minutes": s.interval_minutes, "last_polled_at": None}))
+        return 0
+    now = datetime.now(UTC)
+    for row in rows:
+        interval = _minutes(row["interval_minutes"])
+        if row["effective_interval_seconds"]:
+            interval = (f"{_minutes(row['effective_interval_seconds'] / 60)} "
+                        f"({row['last_hint']}; configured {interval})")
+        state = "ok" if row["consecutive_failures"] == 0 else (
+            f"FAILING ×{row['consecutive_failures']}")
+        if row["last_polled_at"] is None:
+            state = "never polled"
+        print(f"{row['outlet']} — {row['url']}")
+        print(f"    {state}; every {interval}; last success {_ago(row['last_success_at'], now)};"
+              f" next poll {_ago(row['next_poll_at'], now)}")
+        if row["last_error"]:
+            print(f"    last error: {row['last_error']}")
+    for s in never:
+        print(f"{s.outlet} — {s.url}\n    never polled")
+    return 0
+
+
+def _minutes(value: float) -> str:
+    seconds = value * 60
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{value:.0f} min"
+    return f"{value / 60:.1f} h"
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = (moment - now).total_seconds()
+    span = _minutes(abs(seconds) / 60)
+    return f"in {span}" if seconds > 0 else f"{span} ago"

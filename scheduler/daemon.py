@@ -1,0 +1,176 @@
+"""`backchannel run`: crawl passes on a schedule until stopped.
+
+One process, one asyncio reactor for its whole life: Scrapy's Twisted reactor cannot be
+restarted, so every pass runs in the same reactor through an AsyncCrawlerRunner, and
+APScheduler's AsyncIOScheduler shares its event loop. A pass looks at what is due (each
+source has its own next poll time in the database, set by its interval, its posting
+rate, its server's hints and its failures) and polls at most a few sources of one host
+at a time. Alert delivery runs in threads beside it, the health and metrics endpoint in
+another. SIGTERM/SIGINT: no new pass starts, the running one is asked to stop (pages
+in flight finish, each article is stored whole or not at all, and feeds whose pages
+were not all fetched keep their old validators), and the process exits within 30 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from alerts.channels import channels_from_settings
+from alerts.dispatch import Dispatcher, RetryPolicy
+from alerts.outbox import Outbox
+from archive.db import connect, database_url
+from archive.locks import CrawlerLock
+from backchannel.config import Settings
+from crawler.sources import load_sources
+from scheduler.health import HealthServer
+from scheduler.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+STOP_DEADLINE = 25.0  # seconds from SIGTERM to exit, whatever is still running
+
+
+class ReactorError(RuntimeError):
+    """The Twisted reactor was installed before the daemon could install its own."""
+
+
+def install_asyncio_reactor() -> None:
+    """Install the asyncio reactor, or fail loudly: a default reactor imported earlier
+    (by anything importing twisted.internet.reactor) would make the daemon hang."""
+    if "twisted.internet.reactor" in sys.modules:
+        from twisted.internet import reactor
+
+        name = f"{type(reactor).__module__}.{type(reactor).__name__}"
+        if name != ASYNCIO_REACTOR:
+            raise ReactorError(f"the Twisted reactor {name} was installed before the daemon "
+                               f"started; it needs {ASYNCIO_REACTOR}")
+        return
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor(ASYNCIO_REACTOR)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, sources_path: Path | None = None) -> None:
+        self.settings = settings
+        self.sources_path = sources_path or settings.sources
+        self.metrics = Metrics()
+        self.stopping = False
+        self.in_pass = False
+        self.passes = 0
+        self.last_pass_end: float | None = None
+        self.running_crawlers: list = []
+        self.waiting_logged = False
+
+    def run(self, max_passes: int | None = None) -> int:
+        install_asyncio_reactor()
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from twisted.internet import reactor
+
+        settings = self.settings
+        load_sources(self.sources_path, settings.default_interval_minutes)  # fail early
+        self.url = database_url(settings)
+        connect(self.url).close()  # create or migrate the archive
+        channels = channels_from_settings(settings)
+        self.outbox = Outbox.from_settings(settings, list(channels))
+        self.max_passes = max_passes
+        self.lock = CrawlerLock(self.url, "backchannel run")
+        self.health = HealthServer(settings.health_host, settings.health_port, self.url,
+                                   self.metrics, lambda: self.last_pass_end,
+                                   settings.health_max_age_minutes * 60).start()
+        self.dispatcher = Dispatcher(self.url, channels, RetryPolicy.from_settings(settings),
+                                     set(self.outbox.digest_minutes),
+                                     self.metrics.record_delivery).start()
+        self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_event_loop())
+        self.scheduler.add_job(self.tick, "interval", seconds=settings.tick_seconds,
+                               id="crawl", max_instances=1, coalesce=True,
+                               misfire_grace_time=None, next_run_time=_now())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: reactor.callFromThread(self.shutdown))
+        reactor.callWhenRunning(self.scheduler.start)
+        host, port = self.health.address
+        log.info("daemon started: a look for due sources every %.0f s; health on "
+                 "http://%s:%d/healthz", settings.tick_seconds, host, port)
+        reactor.run(installSignalHandlers=False)
+        log.info("daemon stopped after %d passes", self.passes)
+        return 0
+
+    async def tick(self) -> None:
+        """One pass over the sources that are due, if this process holds the lock."""
+        from crawler.run import crawl_pass
+
+        if self.stopping:
+            return
+        if not self.lock.held() and not self.lock.try_acquire():
+            if not self.waiting_logged:
+                log.warning("another crawler holds the lock on this database: %s; waiting",
+                            self.lock.holder())
+                self.waiting_logged = True
+            return
+        if self.waiting_logged:
+            log.info("crawler lock acquired")
+            self.waiting_logged = False
+        self.in_pass = True
+        started = time.monotonic()
+        try:
+            report = await crawl_pass(self.settings, self.url, self.sources_path,
+                                      self.outbox, self.settings.host_polls_per_tick,
+                                      self.running_crawlers)
+            self.last_pass_end = time.time()  # a look with nothing due counts for health…
+            if report.polls:  # …but only a pass that polled is a pass in the figures
+                self.metrics.record_pass(report, time.monotonic() - started,
+                                         self.last_pass_end)
+                self.passes += 1
+                log.info("pass %d: polled %d sources, stored %d new articles, %d alerts",
+                         self.passes, len(report.polls), report.articles_new,
+                         len(report.alerts))
+        except Exception:  # a pass that fails must not end the daemon
+            log.exception("crawl pass failed; the next one will try again")
+        finally:
+            self.in_pass = False
+        if self.max_passes is not None and self.passes >= self.max_passes:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop taking work, let the pass in hand end, then stop the reactor."""
+        from twisted.internet import reactor
+
+        from crawler.run import abandon_queued_requests
+
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping: no new passes; finishing the one in progress")
+        self.scheduler.pause()
+        for crawler in list(self.running_crawlers):
+            asyncio.ensure_future(crawler.stop_async())
+        deadline = time.monotonic() + STOP_DEADLINE
+
+        def finish() -> None:
+            for crawler in list(self.running_crawlers):  # pages not yet on the wire
+                abandon_queued_requests(crawler)
+            if self.in_pass and time.monotonic() < deadline:
+                reactor.callLater(0.1, finish)
+                return
+            if self.in_pass:
+                log.error("the pass did not stop in %.0f s; exiting anyway (every article "
+                          "is stored whole or not at all)", STOP_DEADLINE)
+            self.scheduler.shutdown(wait=False)
+            self.dispatcher.stop(timeout=3)
+            self.lock.release()
+            self.health.stop()
+            reactor.stop()
+
+        finish()
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

@@ -1,0 +1,271 @@
+"""`backchannel run` as users run it: a child process against the test newsroom, watched
+through its /healthz and /metrics, the archive and the receivers; stopped by signals."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+from newsroom import (
+    SEED_LAYOUT,
+    Newsroom,
+    Route,
+    article_html,
+    feed_path,
+    publish_seeds,
+    rss_feed,
+    wait_until,
+)
+from receivers import free_port
+
+INTERVAL_MINUTES = 0.02  # 1.2 s: the newsroom is local
+
+
+@pytest.fixture
+def newsroom():
+    room = Newsroom()
+    yield room
+    room.close()
+
+
+class DaemonProcess:
+    def __init__(self, env: dict[str, str], sources: Path, log: Path, *args: str) -> None:
+        self.port = free_port()
+        self.log_path = log
+        self.output = log.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "backchannel", "run", "--sources", str(sources), *args],
+            env={**env, "BACKCHANNEL_HEALTH_PORT": str(self.port)}, cwd=ROOT,
+            stdout=self.output, stderr=subprocess.STDOUT)
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}",
+                                        timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except OSError:
+            return 0, ""
+
+    def metric(self, name: str, **labels: str) -> float:
+        _, text = self.get("/metrics")
+        want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        pattern = rf"^{re.escape(name)}(?:\{{{re.escape(want)}\}})? ([0-9.e+]+)$" if want \
+            else rf"^{re.escape(name)}(?:\{{[^}}]*\}})? ([0-9.e+]+)$"
+        return sum(float(m) for m in re.findall(pattern, text, re.MULTILINE))
+
+    def passes(self) -> float:
+        return self.metric("backchannel_pass_duration_seconds_count")
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> tuple[int, float]:
+        started = time.monotonic()
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        self.output.close()
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+        self.output.close()
+
+
+@pytest.fixture
+def daemons():
+    started: list[DaemonProcess] = []
+
+    def start(env, sources, log, *args) -> DaemonProcess:
+        daemon = DaemonProcess(env, sources, log, *args)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.kill()
+
+
+@pytest.fixture
+def env(cli_env, smtp) -> dict[str, str]:
+    return {**cli_env, "BACKCHANNEL_TICK_SECONDS": "0.3",
+            "BACKCHANNEL_ADAPTIVE_INTERVALS": "false",
+            "BACKCHANNEL_SMTP_URL": smtp.url(), "BACKCHANNEL_EMAIL_TO": "desk@newsroom.test",
+            "BACKCHANNEL_ALERT_BACKOFF_SECONDS": "0.2"}
+
+
+def write_sources(tmp_path: Path, newsroom: Newsroom, feeds: dict[str, str],
+                  interval: float = INTERVAL_MINUTES) -> Path:
+    path = tmp_path / "sources.toml"
+    text = newsroom.sources_toml({name: [p] for name, p in feeds.items()})
+    path.write_text(text.replace("interval_minutes = 5", f"interval_minutes = {interval}"))
+    return path
+
+
+def empty_feeds(newsroom: Newsroom) -> dict[str, str]:
+    """Every seed outlet online with a feed that lists nothing yet."""
+    for seed in SEED_LAYOUT:
+        site = newsroom.site(seed.outlet)
+        site.routes["/rss.xml"] = Route(rss_feed(seed.outlet, site.base, []),
+                                        content_type="application/rss+xml", conditional=True)
+        site.routes["/atom.xml"] = site.routes["/rss.xml"]
+    return {seed.outlet: feed_path(seed) for seed in SEED_LAYOUT}
+
+
+def test_new_items_are_stored_and_alerted_on_the_next_poll(newsroom, seeds_dir, env, db,
+                                                           tmp_path, smtp, daemons):
+    feeds = empty_feeds(newsroom)
+    daemon = daemons(env, write_sources(tmp_path, newsroom, feeds), tmp_path / "daemon.log")
+    assert wait_until(lambda: daemon.passes() >= 2, 30), daemon.logs()[-3000:]
+    assert daemon.get("/healthz")[0] == 200
+    latencies = []
+    for n, seed in enumerate(SEED_LAYOUT, 1):
+        publish_seeds(newsroom, seeds_dir, [seed])
+        published = time.time()
+        assert wait_until(lambda n=n: len(smtp.mails) == n, 30), daemon.logs()[-3000:]
+        latencies.append(smtp.mails[-1].at - published)
+    outlets = [m.subject.split(": ", 1)[1].split(" - ")[0] for m in smtp.mails]
+    assert outlets == [seed.outlet for seed in SEED_LAYOUT]
+    assert max(latencies) < 15  # polls every 1.2 s: the alert follows within seconds
+    assert daemon.metric("backchannel_alerts_created_total") == 5
+    assert daemon.metric("backchannel_alerts_delivered_total", channel="email") == 5
+    assert daemon.metric("backchannel_articles_stored_total", change="new") == 10
+    assert daemon.metric("backchannel_polls_total", outcome="not_modified") > 0
+    code, took = daemon.stop()
+    assert code == 0 and took < 30
+    assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == 10
+
+
+def test_a_failing_source_backs_off_then_recovers(newsroom, env, db, tmp_path, daemons):
+    site = newsroom.site("Flaky Outlet")
+    site.routes["/rss.xml"] = Route(b"server on fire", status=500, content_type="text/plain")
+    sources = write_sources(tmp_path, newsroom, {"Flaky Outlet": "/rss.xml"}, 0.02)
+    daemon = daemons({**env, "BACKCHANNEL_RETRY_TIMES": "0"}, sources, tmp_path / "d.log")
+    waits: dict[int, float] = {}
+
+    def observe() -> bool:
+        row = db.execute("SELECT consecutive_failures AS n, next_poll_at - last_polled_at "
+                         "AS wait FROM sources").fetchone()
+        if row and row["wait"] is not None:
+            waits.setdefault(row["n"], row["wait"].total_seconds())
+        return len([n for n in waits if n > 0]) >= 3
+
+    assert wait_until(observe, 40), (waits, daemon.logs()[-2000:])
+    assert waits[1] < waits[2] < waits[3]  # 1.2 s, then doubled, then doubled again
+    assert 4.5 <= waits[3] <= 5.0
+    site.routes["/rss.xml"] = Route(rss_feed("Flaky Outlet", site.base, []),
+                                    content_type="application/rss+xml")
+    assert wait_until(lambda: db.execute(
+        "SELECT consecutive_failures FROM sources").fetchone()["consecutive_failures"] == 0,
+        30), daemon.logs()[-2000:]
+    row = db.execute("SELECT last_success_at, next_poll_at - last_polled_at AS wait, "
+                     "last_error FROM sources").fetchone()
+    assert row["last_success_at"] and row["last_error"] is None
+    assert row["wait"] <= timedelta(seconds=1.2 * 1.1 + 0.01)  # back to its interval
+    assert daemon.metric("backchannel_poll_errors_total", kind="http_5xx") >= 3
+    status = run_cli(["sources", "status", "--sources", str(sources), "--format", "json"], env)
+    [source] = [json.loads(line) for line in status.stdout.splitlines()]
+    assert source["consecutive_failures"] == 0 and source["last_success_at"]
+
+
+def test_one_crawler_per_database(newsroom, seeds_dir, env, db, tmp_path, daemons):
+    feeds = empty_feeds(newsroom)
+    sources = write_sources(tmp_path, newsroom, feeds)
+    first = daemons(env, sources, tmp_path / "first.log")
+    assert wait_until(lambda: first.passes() >= 1, 30), first.logs()[-2000:]
+
+    cron = run_cli(["crawl", "--all", "--sources", str(sources)], env)
+    assert cron.returncode == 0, cron.stderr[-2000:]
+    assert "another crawler holds the lock on this database: backchannel run" in cron.stdout
+
+    second = daemons(env, sources, tmp_path / "second.log")
+    assert wait_until(lambda: "another crawler holds the lock" in second.logs(), 30)
+    time.sleep(2)
+    assert second.passes() == 0 and second.metric("backchannel_polls_total") == 0
+
+    code, took = first.stop()
+    assert code == 0 and took < 30
+    assert wait_until(lambda: second.passes() >= 1, 30), second.logs()[-2000:]
+    assert "crawler lock acquired" in second.logs()
+
+
+def slow_page(delay: float):
+    def handler(request) -> None:
+        time.sleep(delay)
+        body = article_html("Harbour plan debated", [
+            f"Paragraph {n}: the city council met to debate the harbour district plan, with "
+            "residents asking for parks and housing and traders asking for warehouses."
+            for n in range(6)], datetime.fromisoformat("2025-03-01T10:00:00+00:00"), "Desk",
+            "Slow Outlet", "http://x/")
+        try:
+            request.send_response(200)
+            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+        except OSError:
+            pass
+
+    return handler
+
+
+def test_sigterm_mid_pass_leaves_a_consistent_archive_and_a_restart_finishes(
+        newsroom, env, db, tmp_path, daemons):
+    site = newsroom.site("Slow Outlet")
+    links = []
+    for n in range(12):
+        path = f"/news/{n}.html"
+        site.routes[path] = Route(handler=slow_page(1.5))
+        links.append(site.url(path))
+    items = [{"title": f"Item {n}", "link": link, "guid": f"g{n}",
+              "published": datetime.fromisoformat("2025-03-01T10:00:00+00:00")}
+             for n, link in enumerate(links)]
+    site.routes["/rss.xml"] = Route(rss_feed("Slow Outlet", site.base, items),
+                                    content_type="application/rss+xml", conditional=True)
+    sources = write_sources(tmp_path, newsroom, {"Slow Outlet": "/rss.xml"}, 5)
+    slow_env = {**env, "BACKCHANNEL_CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+    daemon = daemons(slow_env, sources, tmp_path / "d.log")
+    assert wait_until(lambda: len(newsroom.requests("Slow Outlet", "/news/")) >= 3, 30)
+    code, took = daemon.stop()
+    assert code == 0 and took < 30, daemon.logs()[-3000:]
+    stored = db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"]
+    assert 0 < stored < 12  # stopped mid-pass…
+    incomplete = db.execute("SELECT count(*) AS n FROM articles WHERE text = '' "
+                            "OR raw_page IS NULL OR call_status IS NULL").fetchone()["n"]
+    assert incomplete == 0  # …with every stored article whole
+    source = db.execute("SELECT etag, next_poll_at FROM sources").fetchone()
+    assert source["etag"] is None  # the feed will be read in full again
+
+    again = daemons(slow_env, sources, tmp_path / "again.log", "--max-passes", "1")
+    assert again.proc.wait(90) == 0, again.logs()[-3000:]
+    urls = [r["url"] for r in db.execute("SELECT url FROM articles").fetchall()]
+    assert sorted(urls) == sorted(links)  # every article, each once
+
+
+def test_memory_stays_flat_over_fifty_passes(newsroom, seeds_dir, env, db, tmp_path,
+                                             daemons):
+    publish_seeds(newsroom, seeds_dir)
+    sources = write_sources(tmp_path, newsroom,
+                            {s.outlet: feed_path(s) for s in SEED_LAYOUT}, 0.01)
+    daemon = daemons({**env, "BACKCHANNEL_TICK_SECONDS": "0.2"}, sources, tmp_path / "d.log")
+    assert wait_until(lambda: daemon.passes() >= 5, 60), daemon.logs()[-2000:]
+    after_five = daemon.metric("process_resident_memory_bytes")
+    assert wait_until(lambda: daemon.passes() >= 50, 240), daemon.logs()[-2000:]
+    after_fifty = daemon.metric("process_resident_memory_bytes")
+    polls = daemon.metric("backchannel_polls_total")
+    code, _ = daemon.stop()
+    assert code == 0
+    assert polls >= 100  # the passes really polled the feeds
+    assert after_fifty <= after_five * 1.10, (after_five, after_fifty)
