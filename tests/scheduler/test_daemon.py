@@ -190,10 +190,13 @@ def test_one_crawler_per_database(newsroom, seeds_dir, env, db, tmp_path, daemon
     assert cron.returncode == 0, cron.stderr[-2000:]
     assert "another crawler holds the lock on this database: backchannel run" in cron.stdout
 
-    second = daemons(env, sources, tmp_path / "second.log")
+    second = daemons({**env, "BACKCHANNEL_HEALTH_MAX_AGE_MINUTES": "0.02"}, sources,
+                     tmp_path / "second.log")
     assert wait_until(lambda: "another crawler holds the lock" in second.logs(), 30)
     time.sleep(2)
     assert second.passes() == 0 and second.metric("backchannel_polls_total") == 0
+    status, body = second.get("/healthz")  # waiting is not crawling: a probe should know
+    assert status == 503 and "no pass ended" in body
 
     code, took = first.stop()
     assert code == 0 and took < 30
@@ -269,3 +272,22 @@ def test_memory_stays_flat_over_fifty_passes(newsroom, seeds_dir, env, db, tmp_p
     assert code == 0
     assert polls >= 100  # the passes really polled the feeds
     assert after_fifty <= after_five * 1.10, (after_five, after_fifty)
+
+
+def test_feeds_of_one_host_are_staggered(newsroom, env, db, tmp_path, daemons):
+    site = newsroom.site("Big Outlet")
+    feeds = {}
+    for n in range(12):
+        site.routes[f"/feed/{n}.xml"] = Route(rss_feed("Big Outlet", site.base, []),
+                                              content_type="application/rss+xml")
+        feeds[n] = f"/feed/{n}.xml"
+    path = tmp_path / "sources.toml"
+    path.write_text(newsroom.sources_toml({"Big Outlet": list(feeds.values())}))
+    daemon = daemons({**env, "BACKCHANNEL_HOST_POLLS_PER_TICK": "3",
+                      "BACKCHANNEL_TICK_SECONDS": "1"}, path, tmp_path / "d.log")
+    assert wait_until(lambda: len(newsroom.requests("Big Outlet", "/feed/")) >= 12, 30)
+    daemon.stop()
+    times = sorted(r.at for r in newsroom.requests("Big Outlet", "/feed/"))[:12]
+    assert times[-1] - times[0] >= 2.5  # four ticks a second apart, not one burst
+    bursts = [sum(1 for t in times if start <= t < start + 0.5) for start in times]
+    assert max(bursts) <= 3
