@@ -57,7 +57,11 @@ def embedded_database_url(data_dir: Path) -> str:
 
 
 def pgserver_url(pgdata: Path) -> str:
-    import pgserver  # noqa: PLC0415 - optional, platform-dependent dependency
+    import warnings
+
+    with warnings.catch_warnings():  # pgserver's lock file falls back to /tmp: harmless
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver  # noqa: PLC0415 - optional, platform-dependent dependency
 
     pgdata.mkdir(parents=True, exist_ok=True)
     server = _servers.get(pgdata)

@@ -25,7 +25,15 @@ def redact(text: str) -> str:
 
 
 class RedactingHandler(logging.StreamHandler):
-    """The last line of defence: secrets are replaced after formatting."""
+    """The last line of defence: secrets are replaced after formatting. Chatty libraries
+    below WARNING are dropped here too, unless we log at DEBUG: Scrapy resets its own
+    loggers' levels each time a crawler process starts."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.levelno < logging.WARNING and logging.getLogger().level > logging.DEBUG
+                and record.name.split(".", 1)[0] in NOISY):
+            return False
+        return super().filter(record)
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -56,6 +64,16 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Scrapy and its dependencies are chatty at INFO; their warnings still show.
-    for noisy in ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "charset_normalizer"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    quiet_noisy_loggers()
+
+
+NOISY = ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "charset_normalizer",
+         "apscheduler", "mail.log")
+
+
+def quiet_noisy_loggers() -> None:
+    """Libraries chatty at INFO show warnings only. Scrapy resets its loggers whenever a
+    CrawlerProcess is made, so this runs again after that."""
+    level = max(logging.WARNING, logging.getLogger().level)
+    for name in NOISY:
+        logging.getLogger(name).setLevel(level)

@@ -54,6 +54,7 @@ class PassReport:
     """Counts for one crawl pass, printed at its end and used by tests and metrics."""
 
     polls: dict[int, PollOutcome] = field(default_factory=dict)
+    sources_due: int = 0
     pages_fetched: int = 0
     articles_new: int = 0
     articles_changed: int = 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from archive.db import connect, database_url
 from archive.store import SourceState, due_sources, known_urls, record_poll, sync_sources
 from backchannel.config import Settings
+from backchannel.logs import quiet_noisy_loggers
 from crawler.items import PassReport, PollOutcome
 from crawler.polling import PollingPolicy, next_interval, with_jitter
 from crawler.settings import scrapy_settings
@@ -55,20 +56,23 @@ def finish_pass(conn, settings: Settings, report: PassReport) -> None:
 
 
 def crawl_once(settings: Settings, sources_path: Path | None = None,
-               all_sources: bool = False, outbox=None) -> PassReport:
+               all_sources: bool = False, outbox=None,
+               report: PassReport | None = None) -> PassReport:
     """Run one pass in this process. Scrapy's CrawlerProcess starts and stops the
     reactor, so a process calls this once. `outbox` (an alerts.outbox.Outbox) decides
-    alerts as articles are stored."""
+    alerts as articles are stored; `report` is filled in as the pass goes (progress)."""
     from scrapy.crawler import CrawlerProcess
 
     url = database_url(settings)
     conn = connect(url)
     try:
         todo, conf = plan_pass(conn, settings, sources_path, all_sources)
-        report = PassReport()
+        report = report if report is not None else PassReport()
+        report.sources_due = len(todo)
         if todo:
             conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
-            process = CrawlerProcess(conf, install_root_handler=False)
+            process = CrawlerProcess({**conf, "LOG_INSTALL_ROOT_HANDLER": False})
+            quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
             process.crawl(FeedSpider, sources=todo,
                           known_urls=lambda urls: known_urls(conn, urls), report=report)
             process.start()

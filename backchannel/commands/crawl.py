@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from alerts.channels import channels_from_settings
@@ -10,6 +11,7 @@ from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
 from archive.db import connect, database_url
 from archive.locks import CrawlerLock
+from crawler.items import PassReport
 from crawler.run import crawl_once
 from crawler.sources import SourcesError
 
@@ -44,9 +46,11 @@ def _crawl(args, settings, url, channels, outbox) -> int:
     # Alerts leave as soon as their article is stored, while the pass goes on.
     dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
                             set(outbox.digest_minutes)).start()
+    report = PassReport()
     try:
-        report = crawl_once(settings, args.sources, all_sources=args.all_sources,
-                            outbox=outbox)
+        with progress(report):
+            crawl_once(settings, args.sources, all_sources=args.all_sources, outbox=outbox,
+                       report=report)
     except SourcesError as exc:
         dispatcher.stop()
         print(f"backchannel crawl: {exc}", file=sys.stderr)
@@ -63,3 +67,24 @@ def _crawl(args, settings, url, channels, outbox) -> int:
     for poll in report.failed_sources:
         print(f"FAILED {poll.source.outlet}: {poll.error or 'no response'}", file=sys.stderr)
     return 1 if report.failed_sources else 0
+
+
+@contextmanager
+def progress(report: PassReport):
+    """On a terminal, a live line of what the pass has done so far (rich); else nothing."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    from rich.live import Live
+    from rich.spinner import Spinner
+
+    def line() -> Spinner:
+        polled = sum(1 for poll in report.polls.values() if poll.status or poll.error)
+        return Spinner("dots", text=(
+            f"polled {polled}/{report.sources_due} sources · fetched {report.pages_fetched} "
+            f"pages · stored {report.articles_new} new · {len(report.alerts)} alerts"))
+
+    with Live(get_renderable=line, console=Console(stderr=True), refresh_per_second=4,
+              transient=True):
+        yield
