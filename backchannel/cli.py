@@ -12,6 +12,7 @@ from archive.embedded import EmbeddedUnavailable
 from backchannel import __version__
 from backchannel.config import ConfigError, load_settings
 from backchannel.logs import setup_logging
+from crawler.sources import SourcesError
 
 # Order is the order shown by --help.
 COMMAND_MODULES = [
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging("DEBUG" if args.verbose else settings.log_level)
     try:
         return int(args.handler(args, settings) or 0)
-    except (ConfigError, DatabaseError, EmbeddedUnavailable) as exc:
+    except (ConfigError, DatabaseError, EmbeddedUnavailable, SourcesError) as exc:
         print(f"backchannel: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -291,3 +291,27 @@ def test_feeds_of_one_host_are_staggered(newsroom, env, db, tmp_path, daemons):
     assert times[-1] - times[0] >= 2.5  # four ticks a second apart, not one burst
     bursts = [sum(1 for t in times if start <= t < start + 0.5) for start in times]
     assert max(bursts) <= 3
+
+
+def test_the_daemon_refuses_a_reactor_installed_behind_its_back():
+    code = ("import twisted.internet.reactor\n"
+            "from scheduler.daemon import ReactorError, install_asyncio_reactor\n"
+            "try:\n    install_asyncio_reactor()\nexcept ReactorError as exc:\n"
+            "    print('refused:', exc)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert "refused: the Twisted reactor" in result.stdout, result.stderr
+    assert "AsyncioSelectorReactor" in result.stdout
+
+
+def test_sources_list_and_status_before_any_poll(newsroom, env, db, tmp_path):
+    site = newsroom.site("Quiet Outlet")
+    sources = write_sources(tmp_path, newsroom, {"Quiet Outlet": "/rss.xml"}, 7.5)
+    listed = run_cli(["sources", "list", "--sources", str(sources)], env)
+    assert listed.returncode == 0
+    assert "Quiet Outlet" in listed.stdout and "every 8 min" in listed.stdout
+    assert site.url("/rss.xml") in listed.stdout
+    status = run_cli(["sources", "status", "--sources", str(sources)], env)
+    assert status.returncode == 0 and "never polled" in status.stdout
+    bad = run_cli(["sources", "list", "--sources", str(tmp_path / "missing.toml")], env)
+    assert bad.returncode == 2 and "sources file not found" in bad.stderr
