@@ -6,8 +6,8 @@ process, as users run it, delivering alerts to a real SMTP server (aiosmtpd). On
 has polled every feed, one item appears in one outlet's feed every 1–3 s (random
 order): the same contact story, so each is a new outlet and alerts once. Latency = the
 SMTP server's clock on accepting the alert minus the clock when the item appeared.
-Resident memory is read from the daemon's own /metrics after 5 and 50 passes and at the
-end.
+Resident memory is read from the daemon's own /metrics: once a warm-up item has been
+stored and alerted (every library loaded), then 5, 50 and `--passes` passes later.
 
     .venv/bin/python bench/daemon_latency.py [--items 50] [--interval 10]
 
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "alerts")]
 
 from alerting import PHONE_CALL  # noqa: E402  (our own invented report)
-from newsroom import Newsroom, Route, article_html, rss_feed  # noqa: E402
+from newsroom import Newsroom, Route, article_html, rss_feed, wait_until  # noqa: E402
 from receivers import SmtpReceiver, free_port  # noqa: E402
 
 
@@ -51,19 +51,11 @@ def metric(port: int, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
-def wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--items", type=int, default=51, help="outlets (one is the warm-up)")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+    parser.add_argument("--passes", type=int, default=200, help="run this long for memory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="backchannel-bench-") as tmp:
         if os.environ.get("BACKCHANNEL_DATABASE_URL"):
@@ -103,30 +95,34 @@ def run(url: str, tmp: Path, args) -> None:
                                str(sources)], env=env, cwd=ROOT, stdout=log,
                               stderr=subprocess.STDOUT)
     memory: dict[str, float] = {}
+    passes = lambda: metric(port, "backchannel_pass_duration_seconds_count")  # noqa: E731
     try:
-        assert wait(lambda: metric(port, "backchannel_polls_total") >= len(outlets), 120), \
+        assert wait_until(lambda: metric(port, "backchannel_polls_total") >= len(outlets), 120), \
             "the daemon never polled every feed"
-        memory["after 5 passes"] = rss_after(port, 5)
+        publish(room.site(outlets[0]), outlets[0], 0)  # warm-up: a first report
+        assert wait_until(lambda: len(smtp.mails) == 1, 120), "the warm-up item was not alerted"
+        start = passes()
+        memory["after warm-up"] = metric(port, "process_resident_memory_bytes")
         appeared: dict[str, float] = {}
         rng = random.Random(7)
-        for n, outlet in enumerate(rng.sample(outlets, len(outlets))):
+        checkpoints = [5, 50, args.passes]
+        for n, outlet in enumerate(rng.sample(outlets[1:], len(outlets) - 1), 1):
             publish(room.site(outlet), outlet, n)
             appeared[outlet] = time.time()
             time.sleep(rng.uniform(1, 3))
-            if "after 50 passes" not in memory and metric(
-                    port, "backchannel_pass_duration_seconds_count") >= 50:
-                memory["after 50 passes"] = metric(port, "process_resident_memory_bytes")
-        assert wait(lambda: len(smtp.mails) >= len(outlets), 120), \
+            sample(memory, checkpoints, passes() - start, port)
+        assert wait_until(lambda: len(smtp.mails) >= len(outlets), 120), \
             f"only {len(smtp.mails)} alerts arrived"
-        memory[f"at the end ({metric(port, 'backchannel_pass_duration_seconds_count'):.0f} "
-               "passes)"] = metric(port, "process_resident_memory_bytes")
+        while checkpoints:
+            wait_until(lambda: passes() - start >= checkpoints[0], 600)
+            sample(memory, checkpoints, passes() - start, port)
     finally:
         daemon.terminate()
         daemon.wait(60)
         room.close()
         smtp.close()
     latencies = []
-    for mail in smtp.mails:
+    for mail in smtp.mails[1:]:
         outlet = mail.subject.split(": ", 1)[1].split(" - ")[0]
         latencies.append(mail.at - appeared[outlet])
     latencies.sort()
@@ -138,9 +134,10 @@ def run(url: str, tmp: Path, args) -> None:
         print(f"resident memory {when}: {rss / 2**20:.0f} MB")
 
 
-def rss_after(port: int, passes: int) -> float:
-    wait(lambda: metric(port, "backchannel_pass_duration_seconds_count") >= passes, 120)
-    return metric(port, "process_resident_memory_bytes")
+def sample(memory: dict[str, float], checkpoints: list[int], done: float, port: int) -> None:
+    while checkpoints and done >= checkpoints[0]:
+        memory[f"{checkpoints.pop(0)} passes later"] = metric(
+            port, "process_resident_memory_bytes")
 
 
 def publish(site, outlet: str, n: int) -> None:

@@ -9,8 +9,7 @@ import random
 import re
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 from backchannel.config import Settings
 from crawler.items import PollOutcome
@@ -79,22 +78,6 @@ def with_jitter(seconds: float, policy: PollingPolicy, rng: random.Random | None
 def max_age(cache_control: str | None) -> float | None:
     match = re.search(r"(?:^|[,\s])max-age\s*=\s*(\d+)", cache_control or "", re.IGNORECASE)
     return float(match.group(1)) if match else None
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def _human(seconds: float) -> str:

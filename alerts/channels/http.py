@@ -4,31 +4,17 @@
 from __future__ import annotations
 
 import ssl
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 from alerts.channels import DeliveryError
+from backchannel.headers import retry_after as parse_retry_after
 
 MAX_RETRY_AFTER = 3600.0
 BODY_IN_ERROR = 200
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return parse_retry_after(value, now, cap=MAX_RETRY_AFTER)
 
 
 def http_failure(what: str, status: int, body: str, headers: dict[str, str]) -> DeliveryError:

@@ -22,12 +22,6 @@ def run(args, settings) -> int:
 
     try:
         return Daemon(settings, args.sources).run(max_passes=args.max_passes)
-    except SourcesError as exc:
-        print(f"backchannel run: {exc}", file=sys.stderr)
-        return 2
-    except ReactorError as exc:
-        print(f"backchannel run: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. the health port is taken
+    except (SourcesError, ReactorError, OSError) as exc:  # OSError: the health port is taken
         print(f"backchannel run: {exc}", file=sys.stderr)
         return 2

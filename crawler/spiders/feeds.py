@@ -12,9 +12,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.store import SourceState
+from backchannel.headers import retry_after
 from crawler.feeds import FeedError, body_hash, parse_feed
 from crawler.items import FetchedPage, PassReport, PollOutcome
-from crawler.polling import max_age, retry_after
+from crawler.polling import max_age
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from alerting import PHONE_CALL, report
+from newsroom import wait_until
 from receivers import Reply
 
 from alerts.channels.email import EmailChannel
@@ -145,7 +146,7 @@ def test_a_new_alert_wakes_a_waiting_dispatcher(database_url, db, http_receiver)
         time.sleep(0.3)  # the dispatcher is idle, listening
         queue_alerts(db, ["slack"], n=1)
         stored = time.time()
-        assert wait_for(lambda: http_receiver.accepted_at("/slack"), 5)
+        assert wait_until(lambda: http_receiver.accepted_at("/slack"), 5)
         latency = http_receiver.accepted_at("/slack")[0].at - stored
     finally:
         dispatcher.stop()
@@ -162,15 +163,6 @@ def test_a_digest_channel_sends_one_message_per_window(db, http_receiver):
     [post] = http_receiver.accepted_at("/slack")
     assert post.body["text"].startswith("3 new outlets report unconfirmed calls:")
     assert states(db, "slack") == [("delivered", 1)] * 3
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 @pytest.mark.parametrize("attempts", [1, 2, 3, 6])

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archive.store import record_poll, sync_sources
+from backchannel.headers import retry_after
 from crawler.items import PollOutcome
 from crawler.polling import (
     PollingPolicy,
     max_age,
     next_interval,
     posting_gap,
-    retry_after,
     with_jitter,
 )
 from crawler.sources import parse_sources
