@@ -351,22 +351,29 @@ def _assignment(conn: psycopg.Connection, article_id: int, *, joined_now: bool) 
 
 
 def list_stories(conn: psycopg.Connection, status: str | None = None,
-                 since: datetime | date | None = None) -> list[dict]:
-    """Stories, newest first report first, each with its outlets in order of first report."""
+                 since: datetime | date | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[dict]:
+    """Stories, newest first report first, each with its article count and its outlets in
+    order of first report. With `limit`, one page: the counts are made for it alone."""
     rows = conn.execute(
-        """SELECT s.id, s.title, s.status, s.first_article_id, s.first_outlet,
-                  s.first_reported_at, s.created_at, s.updated_at,
-                  count(sa.article_id) AS articles,
+        """WITH page AS (
+               SELECT s.id, s.title, s.status, s.first_article_id, s.first_outlet,
+                      s.first_reported_at, s.created_at, s.updated_at
+               FROM stories s
+               WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
+                 AND (%(since)s::timestamptz IS NULL OR s.first_reported_at >= %(since)s)
+               ORDER BY s.first_reported_at DESC NULLS LAST, s.id DESC
+               LIMIT %(limit)s OFFSET %(offset)s)
+           SELECT page.*,
+                  (SELECT count(*) FROM story_articles sa
+                   WHERE sa.story_id = page.id) AS articles,
                   (SELECT array_agg(outlet ORDER BY first_at, outlet) FROM (
                        SELECT o.outlet, min(coalesce(a.published_at, a.fetched_at)) AS first_at
                        FROM story_articles o JOIN articles a ON a.id = o.article_id
-                       WHERE o.story_id = s.id GROUP BY o.outlet) per_outlet) AS outlets
-           FROM stories s LEFT JOIN story_articles sa ON sa.story_id = s.id
-           WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
-             AND (%(since)s::timestamptz IS NULL OR s.first_reported_at >= %(since)s)
-           GROUP BY s.id
-           ORDER BY s.first_reported_at DESC NULLS LAST, s.id DESC""",
-        {"status": status, "since": since},
+                       WHERE o.story_id = page.id GROUP BY o.outlet) per_outlet) AS outlets
+           FROM page
+           ORDER BY page.first_reported_at DESC NULLS LAST, page.id DESC""",
+        {"status": status, "since": since, "limit": limit, "offset": offset},
     ).fetchall()
     return [{**row, "outlets": list(row["outlets"] or [])} for row in rows]
 

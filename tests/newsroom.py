@@ -152,7 +152,8 @@ FURNITURE_NAV = ["Home", "World", "Politics", "Business", "Opinion", "Sport", "V
 
 
 def article_html(title: str, paragraphs: list[str], published: datetime, author: str,
-                 site_name: str, url: str, related: list[str] | None = None) -> bytes:
+                 site_name: str, url: str, related: list[str] | None = None,
+                 lang: str = "en") -> bytes:
     """A news page with navigation, meta tags, JSON-LD, a newsletter box and related links."""
     nav = "".join(f'<li><a href="/section/{n.lower()}">{n}</a></li>' for n in FURNITURE_NAV)
     rel = "".join(f'<li><a href="/news/related-{i}.html">{html.escape(t)}</a></li>'
@@ -165,7 +166,7 @@ def article_html(title: str, paragraphs: list[str], published: datetime, author:
         "publisher": {"@type": "Organization", "name": site_name}, "mainEntityOfPage": url,
     })
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <title>{html.escape(title)} | {html.escape(site_name)}</title>
 <meta property="og:title" content="{html.escape(title)}">
 <meta property="og:site_name" content="{html.escape(site_name)}">
@@ -300,3 +301,83 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+# --- an archive to search: our own invented reports, in two languages ---------------
+
+@dataclass
+class Report:
+    key: str
+    outlet: str
+    title: str
+    paragraphs: list[str]
+    published: datetime
+    lang: str = "en"
+
+
+ARCHIVE_REPORTS = [
+    Report("geneva-1", "Harbour Post", "Envoy said to have met Kremlin aide in Geneva", [
+        "Steve Witkoff, the White House special envoy, met Kremlin economic aide Kirill "
+        "Dmitriev in Geneva last weekend, according to two people familiar with the talks.",
+        "Neither the White House nor the Kremlin has confirmed the meeting, which the people "
+        "said lasted several hours and touched on sanctions relief and a prisoner exchange.",
+        "A spokesman for the envoy declined to comment when asked about the Geneva talks.",
+    ], datetime.fromisoformat("2025-04-02T09:00:00+00:00")),
+    Report("geneva-2", "Valley Times", "Geneva meeting between envoys: what we know", [
+        "Reports that Steve Witkoff sat down with Kirill Dmitriev in Geneva have not been "
+        "confirmed by either government, and officials in Moscow declined to say more.",
+        "Diplomats in Switzerland said a villa near the lake had been booked for a private "
+        "meeting on Saturday, and that both delegations arrived by car in the evening.",
+        "The envoys are said to have discussed flights, embassies and a prisoner exchange.",
+    ], datetime.fromisoformat("2025-04-03T15:30:00+00:00")),
+    Report("markets", "Harbour Post", "Markets steady as oil slips", [
+        "Stock markets were steady on Thursday while oil prices slipped for a third day, as "
+        "traders weighed fresh figures on inventories and the outlook for interest rates.",
+        "The main index closed almost unchanged, with gains for banks offsetting losses for "
+        "energy companies, and bond yields edged lower across the curve by the afternoon.",
+    ], datetime.fromisoformat("2025-04-03T17:00:00+00:00")),
+    Report("phone-confirmed", "Lakeside Herald", "Presidents speak by phone, both sides say", [
+        "Vladimir Putin and Donald Trump spoke by telephone for ninety minutes on Thursday, "
+        "the Kremlin and the White House said in statements released after the call.",
+        "Kremlin aide Yuri Ushakov said the presidents discussed energy and a ceasefire, "
+        "and the White House described the conversation as long and productive.",
+    ], datetime.fromisoformat("2025-04-10T20:00:00+00:00")),
+    Report("peskov-ru", "Lakeside Herald", "Песков не подтвердил сообщения о новом разговоре", [
+        "Пресс-секретарь Кремля Дмитрий Песков не подтвердил сообщения о новом телефонном "
+        "разговоре Владимира Путина и Дональда Трампа, о котором писали американские газеты.",
+        "По словам Пескова, у Кремля нет информации о такой беседе, а все контакты между "
+        "администрациями проходят по разным каналам и объявляются своевременно.",
+        "В Белом доме от комментариев отказались, сославшись на закрытый характер переговоров.",
+    ], datetime.fromisoformat("2025-04-11T08:15:00+00:00"), "ru"),
+    Report("hostile", "Valley Times",
+           '<script>alert("x")</script> Lavrov and Rubio said to have spoken', [
+        "Sergei Lavrov and Marco Rubio spoke by phone about embassy staffing, a person "
+        "familiar with the matter said, although neither ministry has acknowledged the call.",
+        "The State Department declined to comment, and the Russian foreign ministry said it "
+        "had nothing to add to earlier statements about the dialogue between the capitals.",
+    ], datetime.fromisoformat("2025-04-15T12:00:00+00:00")),
+]
+
+
+def publish_archive(newsroom: Newsroom,
+                    reports: list[Report] = ARCHIVE_REPORTS) -> dict[str, str]:
+    """Serve each report on its outlet's site, listed in that outlet's RSS feed; return
+    key → URL. Outlets: Harbour Post, Valley Times, Lakeside Herald (invented)."""
+    urls: dict[str, str] = {}
+    by_outlet: dict[str, list[dict]] = {}
+    for report in reports:
+        site = newsroom.site(report.outlet)
+        path = f"/news/{report.key}.html"
+        url = site.url(path)
+        site.routes[path] = Route(article_html(report.title, report.paragraphs,
+                                               report.published, "Staff", report.outlet,
+                                               url, lang=report.lang))
+        by_outlet.setdefault(report.outlet, []).append(
+            {"title": report.title, "link": url, "guid": report.key,
+             "published": report.published})
+        urls[report.key] = url
+    for outlet, items in by_outlet.items():
+        site = newsroom.site(outlet)
+        site.routes["/rss.xml"] = Route(rss_feed(outlet, site.base, items),
+                                        content_type="application/rss+xml", conditional=True)
+    return urls

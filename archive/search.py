@@ -1,0 +1,301 @@
+"""Searching the archive: full-text queries in web-search syntax ("quoted phrases", OR,
+-exclusions) with filters, ranked, with highlighted snippets; one article in full; the
+whole matching archive streamed; unconfirmed-call reports per day.
+
+Every value reaches SQL as a parameter. Each article's text is indexed with its own
+language's text-search configuration, so a query is parsed once per configuration and
+each article is matched with the parse of its language: stemming and exclusions work
+as they should in every language, and each branch can use the GIN index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import psycopg
+from psycopg import sql
+
+STATUSES = ("unconfirmed", "confirmed", "none")
+MAX_LIMIT = 200
+MAX_QUERY = 500
+HIGHLIGHT_START, HIGHLIGHT_STOP = "\x02", "\x03"  # replaced by each output format
+HEADLINE_CHARS = 20_000  # ts_headline reads at most this much of an article
+# text_search_config() in migration 1: languages with their own stemmer.
+CONFIGS = {"en": "english", "ru": "russian", "de": "german", "fr": "french",
+           "es": "spanish", "tr": "turkish"}
+REPORTED_AT = "coalesce(a.published_at, a.fetched_at)"
+
+
+class SearchError(ValueError):
+    """A filter or query that cannot be used; the message says which and why."""
+
+
+@dataclass
+class Filters:
+    query: str | None = None
+    outlets: list[str] = field(default_factory=list)
+    status: str | None = None
+    story: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    language: str | None = None
+
+
+def make_filters(query: str | None = None, outlets: list[str] | str | None = None,
+                 status: str | None = None, story: int | str | None = None,
+                 since: str | date | None = None, until: str | date | None = None,
+                 language: str | None = None) -> Filters:
+    """Filters from what a user typed; SearchError names the one that is wrong."""
+    query = (query or "").strip() or None
+    if query and len(query) > MAX_QUERY:
+        raise SearchError(f"query: at most {MAX_QUERY} characters")
+    if query and "\x00" in query:
+        raise SearchError("query: contains a NUL character")
+    if isinstance(outlets, str):
+        outlets = [outlets]
+    outlets = [o.strip() for o in outlets or [] if o and o.strip()]
+    if status is not None and status not in STATUSES:
+        raise SearchError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+    if story is not None and story != "":
+        try:
+            story = int(story)
+        except (TypeError, ValueError):
+            raise SearchError(f"story: {story!r} is not a story number") from None
+        if story < 1:
+            raise SearchError(f"story: {story} is not a story number")
+    else:
+        story = None
+    language = (language or "").strip().lower() or None
+    if language and not (2 <= len(language) <= 8 and language.replace("-", "").isalpha()):
+        raise SearchError(f"language: {language!r} is not a language code such as en or ru")
+    start = parse_when(since, "since") if since not in (None, "") else None
+    end = parse_when(until, "until", end_of_day=True) if until not in (None, "") else None
+    if start and end and start >= end:
+        raise SearchError("since: must be before until")
+    return Filters(query, outlets, status, story, start, end, language)
+
+
+def parse_when(value: str | date, name: str, end_of_day: bool = False) -> datetime:
+    """An ISO date (a whole day, UTC) or date-time; `until` dates include their day."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        day = value
+    else:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except ValueError:
+            raise SearchError(f"{name}: {text!r} is not a date (YYYY-MM-DD) or an ISO "
+                              "date-time") from None
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    return moment + timedelta(days=1) if end_of_day else moment
+
+
+def _where(filters: Filters) -> tuple[sql.Composable, dict]:
+    """The WHERE clause and its parameters; the text match as one OR branch a language."""
+    clauses: list[sql.Composable] = []
+    params: dict = {}
+    if filters.query:
+        params["q"] = filters.query
+        clauses.append(sql.SQL("({})").format(_match(filters.language)))
+    if filters.outlets:
+        clauses.append(sql.SQL("lower(a.outlet) = ANY(%(outlets)s)"))
+        params["outlets"] = [o.lower() for o in filters.outlets]
+    if filters.status == "none":
+        clauses.append(sql.SQL("(a.call_status = 'none' OR a.call_status IS NULL)"))
+    elif filters.status:
+        clauses.append(sql.SQL("a.contact_story AND a.call_status = %(status)s"))
+        params["status"] = filters.status
+    if filters.story is not None:
+        clauses.append(sql.SQL("sa.story_id = %(story)s"))
+        params["story"] = filters.story
+    if filters.since:
+        clauses.append(sql.SQL(REPORTED_AT + " >= %(since)s"))
+        params["since"] = filters.since
+    if filters.until:
+        clauses.append(sql.SQL(REPORTED_AT + " < %(until)s"))
+        params["until"] = filters.until
+    if filters.language:
+        clauses.append(sql.SQL("a.language = %(language)s"))
+        params["language"] = filters.language
+    where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
+    return where, params
+
+
+def _branches(language: str | None) -> list[tuple[list[str] | None, str]]:
+    """(languages, configuration) pairs; None stands for every other language."""
+    if language:
+        return [([language], CONFIGS.get(language, "simple"))]
+    return [([code], config) for code, config in CONFIGS.items()] + [(None, "simple")]
+
+
+def _match(language: str | None) -> sql.Composable:
+    parts = []
+    for codes, config in _branches(language):
+        tsquery = sql.SQL("websearch_to_tsquery({}::regconfig, %(q)s)").format(
+            sql.Literal(config))
+        if codes is None:
+            lang = sql.SQL("(a.language IS NULL OR NOT a.language = ANY({}))").format(
+                sql.Literal(list(CONFIGS)))
+        else:
+            lang = sql.SQL("a.language = {}").format(sql.Literal(codes[0]))
+        parts.append(sql.SQL("({} AND a.search @@ {})").format(lang, tsquery))
+    return sql.SQL(" OR ").join(parts)
+
+
+def _query_for_row() -> sql.Composable:
+    """The parse of the query in the row's own language, for ranking and snippets."""
+    return sql.SQL("websearch_to_tsquery(text_search_config(a.language), %(q)s)")
+
+
+@dataclass
+class Page:
+    results: list[dict]
+    page: int
+    limit: int
+    total: int | None = None  # counted up to COUNT_CAP
+    total_capped: bool = False
+
+
+COUNT_CAP = 10_000
+
+
+def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: int = 1,
+           count: bool = False) -> Page:
+    """One page of matching articles: best match first when there is a query (ties:
+    newest first), else newest first. The order is total, so pages are stable."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit: must be from 1 to {MAX_LIMIT}")
+    if page < 1 or page > 10_000:
+        raise SearchError("page: must be from 1 to 10000")
+    where, params = _where(filters)
+    params.update(limit=limit, offset=(page - 1) * limit)
+    if filters.query:
+        rank = sql.SQL("ts_rank_cd(a.search, {})").format(_query_for_row())
+        order = sql.SQL("rank DESC, reported_at DESC, a.id DESC")
+        snippet = sql.SQL(
+            "ts_headline(text_search_config(p.language), left(p.text, {chars}), "
+            "websearch_to_tsquery(text_search_config(p.language), %(q)s), {options})"
+        ).format(chars=sql.Literal(HEADLINE_CHARS), options=sql.Literal(
+            f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_STOP}, MaxWords=35, "
+            "MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""))
+    else:
+        rank = sql.SQL("0::real")
+        order = sql.SQL("reported_at DESC, a.id DESC")
+        snippet = sql.SQL("left(p.text, 240)")
+    query = sql.SQL("""
+        WITH p AS (
+            SELECT a.id, a.url, a.title, a.outlet, a.language, a.contact_story,
+                   a.call_status, a.evidence, a.text, sa.story_id,
+                   {reported_at} AS reported_at, {rank} AS rank
+            FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
+            WHERE {where}
+            ORDER BY {order}
+            LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT p.id, p.url, p.title, p.outlet, p.language, p.contact_story, p.call_status,
+               p.evidence, p.story_id, p.reported_at, p.rank, {snippet} AS snippet
+        FROM p ORDER BY p.rank DESC, p.reported_at DESC, p.id DESC""").format(
+        reported_at=sql.SQL(REPORTED_AT), rank=rank, where=where,
+        order=order, snippet=snippet)
+    rows = conn.execute(query, params).fetchall()
+    result = Page(results=rows, page=page, limit=limit)
+    if count:
+        counted = conn.execute(sql.SQL(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM articles a LEFT JOIN story_articles sa "
+            "ON sa.article_id = a.id WHERE {} LIMIT {}) hits").format(
+            where, sql.Literal(COUNT_CAP + 1)), params).fetchone()["n"]
+        result.total, result.total_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+    return result
+
+
+EXPORT_COLUMNS = ("id", "url", "canonical_url", "outlet", "title", "published_at",
+                  "fetched_at", "language", "authors", "contact_story", "call_status",
+                  "evidence", "story_id", "is_copy_of", "wire", "text")
+
+
+def export(conn: psycopg.Connection, filters: Filters, batch: int = 1000,
+           ) -> Iterator[dict]:
+    """Every matching article, oldest first, streamed through a server-side cursor: the
+    archive is never held in memory. Use a connection that is not in autocommit mode
+    or inside `conn.transaction()` (named cursors live in a transaction)."""
+    where, params = _where(filters)
+    query = sql.SQL("""
+        SELECT a.id, a.url, a.canonical_url, a.outlet, a.title, a.published_at,
+               a.fetched_at, a.language, a.authors, a.contact_story, a.call_status,
+               a.evidence, sa.story_id, sa.is_copy_of, sa.wire, a.text
+        FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
+        WHERE {where}
+        ORDER BY {reported_at}, a.id""").format(where=where,
+                                                 reported_at=sql.SQL(REPORTED_AT))
+    with conn.cursor(name="backchannel_export") as cursor:
+        cursor.itersize = batch
+        cursor.execute(query, params)
+        yield from cursor
+
+
+def get_article(conn: psycopg.Connection, ref: int | str) -> dict | None:
+    """One article by id or URL, with its story, the article it copies and its copies."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        condition, value = "a.id = %s", int(ref)
+    else:
+        condition, value = "(a.url = %s OR a.canonical_url = %s)", str(ref).strip()
+    params = (value, value) if "OR" in condition else (value,)
+    row = conn.execute(
+        f"""SELECT a.id, a.url, a.canonical_url, a.outlet, a.title, a.published_at,
+                   a.fetched_at, a.updated_at, a.language, a.authors, a.site_name,
+                   a.contact_story, a.call_status, a.evidence, a.classifier_version,
+                   a.text, {REPORTED_AT} AS reported_at,
+                   sa.story_id, sa.is_copy_of, sa.wire,
+                   s.title AS story_title, s.status AS story_status
+            FROM articles a
+            LEFT JOIN story_articles sa ON sa.article_id = a.id
+            LEFT JOIN stories s ON s.id = sa.story_id
+            WHERE {condition}
+            ORDER BY a.id LIMIT 1""",  # condition is one of two fixed strings above
+        params,
+    ).fetchone()
+    if row is None:
+        return None
+    row["copy_of"] = None
+    if row["is_copy_of"]:
+        row["copy_of"] = conn.execute(
+            f"SELECT a.id, a.outlet, a.url, a.title, {REPORTED_AT} AS reported_at "
+            "FROM articles a WHERE a.id = %s", (row["is_copy_of"],)).fetchone()
+    row["copies"] = conn.execute(
+        f"""SELECT a.id, a.outlet, a.url, a.title, {REPORTED_AT} AS reported_at, sa.wire
+            FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+            WHERE sa.is_copy_of = %s ORDER BY reported_at, a.id""",
+        (row["id"],)).fetchall()
+    return row
+
+
+def reports_per_day(conn: psycopg.Connection, since: datetime | None = None,
+                    until: datetime | None = None, status: str = "unconfirmed",
+                    ) -> list[dict]:
+    """Articles reporting a call with this status, per day (UTC), oldest day first."""
+    if status not in STATUSES[:2]:
+        raise SearchError(f"status: {status!r} is not unconfirmed or confirmed")
+    return conn.execute(
+        f"""SELECT ({REPORTED_AT} AT TIME ZONE 'UTC')::date AS day, count(*) AS reports
+            FROM articles a
+            WHERE a.contact_story AND a.call_status = %(status)s
+              AND (%(since)s::timestamptz IS NULL OR {REPORTED_AT} >= %(since)s)
+              AND (%(until)s::timestamptz IS NULL OR {REPORTED_AT} < %(until)s)
+            GROUP BY day ORDER BY day""",
+        {"status": status, "since": since, "until": until},
+    ).fetchall()
+
+
+def highlighted(snippet: str | None, start: str, stop: str) -> str:
+    """A snippet with the highlight markers replaced (after any escaping of the text)."""
+    return (snippet or "").replace(HIGHLIGHT_START, start).replace(HIGHLIGHT_STOP, stop)
+
+
+def plain(snippet: str | None) -> str:
+    return highlighted(snippet, "", "")

@@ -1,0 +1,140 @@
+"""Search over an archive filled by a real crawl of the test newsroom: query syntax,
+filters, ranking, snippets, paging, export, one article, reports per day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from archive.search import (
+    HIGHLIGHT_START,
+    SearchError,
+    export,
+    get_article,
+    make_filters,
+    plain,
+    reports_per_day,
+    search,
+)
+
+
+@pytest.fixture(scope="module")
+def conn(crawled_archive):
+    with psycopg.connect(crawled_archive.database_url, autocommit=True,
+                         row_factory=dict_row) as connection:
+        yield connection
+
+
+def keys(archive, page) -> list[str]:
+    by_url = {url: key for key, url in archive.urls.items()}
+    return [by_url.get(row["url"], row["url"]) for row in page.results]
+
+
+def test_words_phrases_or_and_exclusions(crawled_archive, conn):
+    find = lambda q, **kw: keys(crawled_archive, search(conn, make_filters(q, **kw)))  # noqa: E731
+    assert set(find("Geneva envoy")) == {"geneva-1", "geneva-2"}
+    assert find('"villa near the lake"') == ["geneva-2"]
+    assert set(find("villa OR ushakov")) == {"geneva-2", "phone-confirmed"}
+    assert find("Geneva -villa") == ["geneva-1"]
+    assert find("meetings") and set(find("meetings")) >= {"geneva-1", "geneva-2"}  # stemmed
+    assert find("разговоре Пескова") == ["peskov-ru"]  # Russian stemming: Песков ~ Пескова
+    assert find("nonexistentword") == []
+
+
+def test_filters_narrow_the_results(crawled_archive, conn):
+    def find(**kw):
+        return set(keys(crawled_archive, search(conn, make_filters(**kw), limit=200)))
+
+    assert find(query="prisoner exchange", outlets=["valley times"]) == {"geneva-2"}
+    assert find(query="Kremlin", status="confirmed") == {"phone-confirmed"}
+    assert "markets" in find(status="none") and "geneva-1" not in find(status="none")
+    assert find(language="ru") == {"peskov-ru"}
+    assert find(query="Geneva", since="2025-04-03") == {"geneva-2"}
+    assert find(query="Geneva", until="2025-04-02") == {"geneva-1"}  # until includes its day
+    story = conn.execute("SELECT story_id FROM story_articles sa JOIN articles a ON "
+                         "a.id = sa.article_id WHERE a.url = %s",
+                         (crawled_archive.urls["geneva-1"],)).fetchone()["story_id"]
+    assert find(story=story) == {"geneva-1", "geneva-2"}
+
+
+def test_results_are_ranked_with_highlighted_snippets(crawled_archive, conn):
+    page = search(conn, make_filters("prisoner exchange Geneva"))
+    top = page.results[0]
+    assert top["rank"] >= page.results[-1]["rank"]
+    assert f"{HIGHLIGHT_START}Geneva" in top["snippet"] or \
+        f"{HIGHLIGHT_START}prisoner" in top["snippet"]
+    assert "\x02" not in plain(top["snippet"])
+
+
+def test_paging_is_stable_and_complete(crawled_archive, conn):
+    every = [r["id"] for r in search(conn, make_filters(), limit=200).results]
+    paged = []
+    for number in range(1, len(every) + 1):
+        paged += [r["id"] for r in search(conn, make_filters(), limit=1, page=number).results]
+    assert paged == every and len(set(every)) == len(every)
+    counted = search(conn, make_filters("Geneva"), count=True)
+    assert counted.total == 2 and not counted.total_capped
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"since": "yesterday"}, "since: 'yesterday' is not a date"),
+    ({"until": "2025-13-01"}, "until: '2025-13-01' is not a date"),
+    ({"status": "rumoured"}, "status: 'rumoured' is not one of"),
+    ({"story": "seven"}, "story: 'seven' is not a story number"),
+    ({"language": "english!"}, "language:"),
+    ({"since": "2025-05-01", "until": "2025-04-01"}, "since: must be before until"),
+    ({"query": "x" * 501}, "query: at most 500"),
+])
+def test_bad_filters_are_named(kwargs, message):
+    with pytest.raises(SearchError, match=message):
+        make_filters(**kwargs)
+
+
+@pytest.mark.parametrize("hostile", [
+    "'; DROP TABLE articles; --", "\\", "a & b | !c", "((((", "\"unclosed phrase",
+    "-", "OR OR OR", "Geneva' OR '1'='1", "%_%", ":*", "<->",
+])
+def test_odd_queries_are_just_text(conn, hostile):
+    search(conn, make_filters(hostile))  # no error, no injection
+    assert conn.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] > 0
+
+
+def test_limits_are_capped(conn):
+    with pytest.raises(SearchError, match="limit"):
+        search(conn, make_filters(), limit=10_000)
+    with pytest.raises(SearchError, match="page"):
+        search(conn, make_filters(), page=0)
+
+
+def test_export_streams_every_match_oldest_first(crawled_archive):
+    with psycopg.connect(crawled_archive.database_url, row_factory=dict_row) as conn:
+        rows = list(export(conn, make_filters(outlets=["Harbour Post"]), batch=1))
+    assert [r["url"] for r in rows] == [crawled_archive.urls["geneva-1"],
+                                        crawled_archive.urls["markets"]]
+    assert rows[0]["text"] and rows[0]["call_status"] == "unconfirmed"
+
+
+def test_one_article_by_id_or_url_with_its_story(crawled_archive, conn):
+    article = get_article(conn, crawled_archive.urls["geneva-2"])
+    assert article["outlet"] == "Valley Times" and article["story_id"]
+    assert article["story_status"] == "unconfirmed" and article["evidence"]
+    assert get_article(conn, article["id"])["url"] == crawled_archive.urls["geneva-2"]
+    assert get_article(conn, "https://nowhere.example/x") is None
+
+
+def test_seed_copy_is_shown_on_both_sides(crawled_archive, conn, seeds_dir):
+    copy = get_article(conn, crawled_archive.urls["001"])
+    original = get_article(conn, crawled_archive.urls["000"])
+    assert copy["copy_of"]["url"] == crawled_archive.urls["000"]
+    assert [c["url"] for c in original["copies"]] == [crawled_archive.urls["001"]]
+
+
+def test_reports_per_day(conn):
+    days = {row["day"]: row["reports"] for row in reports_per_day(conn)}
+    assert days[date(2025, 4, 2)] == 1 and days[date(2025, 4, 3)] == 1
+    assert date(2025, 4, 10) not in days  # that call was confirmed
+    confirmed = reports_per_day(conn, status="confirmed")
+    assert {row["day"] for row in confirmed} >= {date(2025, 4, 10)}
