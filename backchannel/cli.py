@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "backchannel.commands.eval",
     "backchannel.commands.stories",
     "backchannel.commands.alerts",
+    "backchannel.commands.search",
 ]
 
 
