@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "backchannel.commands.crawl",
     "backchannel.commands.run",
     "backchannel.commands.sources",
+    "backchannel.commands.serve",
     "backchannel.commands.extract",
     "backchannel.commands.classify",
     "backchannel.commands.reclassify",

@@ -1,0 +1,93 @@
+"""`backchannel serve`: the read-only web UI and JSON API (see web/).
+
+The token comes from BACKCHANNEL_WEB_TOKEN or `web_token` in the configuration file;
+it is never printed or logged. Without one, only a loopback address may be bound: the
+archive is not published to a network by accident."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+import sys
+
+from archive.db import connect, database_url
+
+log = logging.getLogger("backchannel.web")
+TOKEN_ENV = "BACKCHANNEL_WEB_TOKEN"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="a read-only web UI and JSON API over the archive")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; others need a token)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.set_defaults(handler=run)
+
+
+def web_token(settings, environ=os.environ) -> str | None:
+    """The environment wins over the configuration file; an empty value means none."""
+    token = environ.get(TOKEN_ENV)
+    if token is None:
+        token = settings.extra.get("web_token")
+    token = str(token).strip() if token is not None else ""
+    return token or None
+
+
+def is_loopback(host: str) -> bool:
+    """Only `localhost` and loopback literals count; a name could resolve anywhere."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind first, so a busy port is a one-line error rather than a uvicorn traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(args, settings) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    token = web_token(settings)
+    if token is None and not is_loopback(args.host):
+        print(f"backchannel serve: refusing to listen on {args.host} without a token: set "
+              f"{TOKEN_ENV} (or web_token in the configuration file), or use --host 127.0.0.1",
+              file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"backchannel serve: --port {args.port} is not a port number", file=sys.stderr)
+        return 2
+    url = database_url(settings)
+    connect(url).close()  # migrate once, and fail early with a clear message
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(f"backchannel serve: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"backchannel serve: http://{shown}:{port}/ (API docs at /docs; "
+          f"{'token required' if token else 'no token'}); Ctrl-C stops", file=sys.stderr,
+          flush=True)
+    config = uvicorn.Config(create_app(url, token), log_config=None, access_log=False,
+                            proxy_headers=False, server_header=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

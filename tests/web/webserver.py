@@ -1,0 +1,57 @@
+"""Helpers for the web tests: the app served by a real uvicorn on 127.0.0.1 (a free
+port, in a thread), and lookups of ids in the crawled archive."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import uvicorn
+
+
+@contextmanager
+def running(app) -> Iterator[str]:
+    """Serve `app` until the block ends; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test web server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+def one(database_url: str, query: str, *params) -> dict | None:
+    with psycopg.connect(database_url, autocommit=True,
+                         row_factory=psycopg.rows.dict_row) as conn:
+        return conn.execute(query, params).fetchone()
+
+
+def article_id(archive, key: str) -> int:
+    return one(archive.database_url, "SELECT id FROM articles WHERE url = %s",
+               archive.urls[key])["id"]
+
+
+def story_id(archive, key: str) -> int:
+    return one(archive.database_url,
+               "SELECT sa.story_id FROM story_articles sa JOIN articles a ON a.id = "
+               "sa.article_id WHERE a.url = %s", archive.urls[key])["story_id"]
+
+
+def article_count(database_url: str) -> int:
+    return one(database_url, "SELECT count(*) AS n FROM articles")["n"]

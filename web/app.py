@@ -1,0 +1,143 @@
+"""The app factory: routes, templates, errors and the guard put together.
+
+`create_app(database_url, token)` is all a server (uvicorn in `backchannel serve`, or a
+test) needs; nothing is read from the environment here, so tests can build as many
+differently configured apps as they like."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import jinja2
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException
+
+from archive.search import SearchError
+from backchannel import __version__
+from web import api, pages
+from web.db import make_pool
+from web.guard import COOKIE, Guard, wants_json
+from web.models import Error, Health
+from web.queries import parameter_of
+from web.templating import configure
+
+log = logging.getLogger("backchannel.web")
+HERE = Path(__file__).resolve().parent
+DESCRIPTION = """Read-only access to the backchannel archive: stories (one per alleged
+Kremlin–White House contact), their timelines, full-text search and single articles.
+Datetimes are ISO 8601 (UTC). A wrong parameter is a 422 whose `parameter` names it;
+`limit` above its maximum is refused (422), not clamped."""
+
+
+def create_app(database_url: str, token: str | None = None) -> FastAPI:
+    pool = make_pool(database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        pool.open(wait=False)  # the server starts even if the database is a moment late
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(pool.close)
+
+    app = FastAPI(title="backchannel", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    css = (HERE / "static" / "style.css").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    app.state.pool = pool
+    app.state.token = token or None
+    app.state.templates = Jinja2Templates(env=configure(jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined)))
+    app.state.templates.env.globals["css"] = css
+    app.state.csp = (f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; "
+                     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+    @app.get("/healthz", response_model=Health, tags=["health"],
+             responses={503: {"model": Error, "description": "the database does not answer"}},
+             openapi_extra={"security": []}, summary="200 when the database answers")
+    def healthz() -> Response | dict:
+        try:
+            with pool.connection(timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except (PoolTimeout, psycopg.Error) as exc:
+            log.warning("healthz: database unavailable: %s", type(exc).__name__)
+            return JSONResponse({"detail": "the database does not answer", "parameter": None},
+                                503)
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _add_error_handlers(app)
+    app.openapi = lambda: _openapi(app)
+    app.add_middleware(Guard, token=app.state.token)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, plus the token scheme when the server requires one."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        if app.state.token:
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE}}
+            schema["security"] = [{"bearer": []}, {"cookie": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _error(request: Request, status: int, message: str, parameter: str | None = None,
+           headers: dict[str, str] | None = None) -> Response:
+    if wants_json(request.url.path):
+        return JSONResponse({"detail": message, "parameter": parameter}, status,
+                            headers=headers)
+    response = request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message}, status_code=status,
+        headers=headers)
+    response.headers["content-security-policy"] = request.app.state.csp
+    return response
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(part) for part in first.get("loc", ())]
+        parameter = loc[1] if len(loc) > 1 else None
+        message = first.get("msg", "invalid request")
+        return _error(request, 422, f"{parameter}: {message}" if parameter else message,
+                      parameter)
+
+    @app.exception_handler(SearchError)
+    async def bad_filter(request: Request, exc: SearchError) -> Response:
+        return _error(request, 422, str(exc), parameter_of(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail), None, exc.headers)
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(psycopg.OperationalError)
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _error(request, 503, "the database does not answer; try again shortly")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after this response, so the traceback reaches the log
+        # (uvicorn's), never the client.
+        return _error(request, 500, "internal error; the server log has the details")
+
