@@ -95,11 +95,24 @@ def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, So
                                  WHEN sources.interval_minutes = EXCLUDED.interval_minutes
                                  THEN sources.effective_interval_seconds END
                        RETURNING id, kind, url, interval_minutes, etag, last_modified,
-                                 body_sha256, consecutive_failures""",
+                                 body_sha256, consecutive_failures,
+                                 effective_interval_seconds""",
                     (outlet_id, source.kind, source.url, source.interval_minutes),
                 ).fetchone()
                 states[source.url] = SourceState(outlet=outlet.name, **row)
     return states
+
+
+def source_states(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, SourceState]:
+    """The polling state of the file's sources, read only (they were synced before)."""
+    outlet_of = {source.url: source.outlet for source in sources.sources}
+    rows = conn.execute(
+        """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
+                  consecutive_failures, effective_interval_seconds
+           FROM sources WHERE url = ANY(%s)""",
+        (list(outlet_of),),
+    ).fetchall()
+    return {row["url"]: SourceState(outlet=outlet_of[row["url"]], **row) for row in rows}
 
 
 def upsert_outlet(conn: psycopg.Connection, name: str, domains: list[str] | None = None) -> int:

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.db import connect, database_url
-from archive.store import SourceState, due_sources, known_urls, record_poll, sync_sources
+from archive.store import (
+    SourceState,
+    due_sources,
+    known_urls,
+    record_poll,
+    source_states,
+    sync_sources,
+)
 from backchannel.config import Settings
 from backchannel.logs import quiet_noisy_loggers
 from crawler.items import PassReport, PollOutcome
@@ -31,7 +38,7 @@ def plan_pass(conn, settings: Settings, sources_path: Path | None, all_sources: 
     sources_path = sources_path or settings.sources
     sources = load_sources(sources_path, settings.default_interval_minutes)
     allow_private = settings.allow_private_addresses or bool(sources.allow_private_addresses)
-    states = sync_sources(conn, sources)
+    states = _states(conn, sources, sources_path)
     if all_sources:
         todo = list(states.values())
     else:
@@ -47,6 +54,28 @@ def plan_pass(conn, settings: Settings, sources_path: Path | None, all_sources: 
     conf = scrapy_settings(settings, allow_private)
     conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
     return todo, conf
+
+
+_synced: dict[tuple, tuple] = {}  # (file, database) → the file's (mtime, size) last synced
+
+
+def _states(conn, sources, sources_path: Path | None) -> dict[str, SourceState]:
+    """Sync the sources file into the archive when it changed (the daemon looks every few
+    seconds: rewriting every row each time would only churn the table), else read."""
+    path = Path(sources_path) if sources_path else None
+    try:
+        stat = path.stat() if path else None
+    except OSError:
+        stat = None
+    key = (str(path), conn.info.host, conn.info.port, conn.info.dbname)
+    signature = (stat.st_mtime_ns, stat.st_size) if stat else None
+    states = source_states(conn, sources) if signature and _synced.get(key) == signature \
+        else None
+    if states is None or len(states) != len(sources.sources):
+        states = sync_sources(conn, sources)
+        if signature:
+            _synced[key] = signature
+    return states
 
 
 def finish_pass(conn, settings: Settings, report: PassReport) -> None:

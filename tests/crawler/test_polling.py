@@ -138,3 +138,26 @@ def test_a_crawl_honours_the_servers_hints(cli_env, db, tmp_path):
         assert rows[busy.url("/rss.xml")]["wait"] >= timedelta(seconds=5400)
     finally:
         room.close()
+
+
+def test_the_adapted_interval_survives_a_304(cli_env, db, tmp_path):
+    from conftest import run_cli
+    from newsroom import Newsroom, Route, rss_feed
+
+    room = Newsroom()
+    try:
+        site = room.site("Slow Outlet")
+        items = [{"title": f"Item {n}", "link": site.url(f"/gone/{n}.html"), "guid": f"g{n}",
+                  "published": NOW - timedelta(hours=2 * n)} for n in range(6)]
+        site.routes["/rss.xml"] = Route(rss_feed("Slow Outlet", site.base, items),
+                                        content_type="application/rss+xml", conditional=True)
+        sources = tmp_path / "sources.toml"
+        sources.write_text(room.sources_toml({"Slow Outlet": ["/rss.xml"]}))
+        for _ in range(2):  # the second pass gets a 304
+            run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
+        row = db.execute("SELECT effective_interval_seconds AS s, last_status, last_hint "
+                         "FROM sources").fetchone()
+    finally:
+        room.close()
+    assert row["last_status"] == 304
+    assert row["s"] == 1800 and row["last_hint"] == "as before"  # posts every 2 h
