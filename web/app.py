@@ -27,7 +27,7 @@ from archive.search import SearchError
 from backchannel import __version__
 from web import api, pages
 from web.db import make_pool
-from web.guard import COOKIE, Guard, wants_json
+from web.guard import COOKIE, Guard, RedactToken, wants_json
 from web.models import Error, Health
 from web.queries import parameter_of
 from web.templating import configure
@@ -42,6 +42,9 @@ Datetimes are ISO 8601 (UTC). A wrong parameter is a 422 whose `parameter` names
 
 def create_app(database_url: str, token: str | None = None) -> FastAPI:
     pool = make_pool(database_url)
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactToken) for f in access_log.filters):
+        access_log.addFilter(RedactToken())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

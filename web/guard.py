@@ -22,7 +22,7 @@ log = logging.getLogger("backchannel.web")
 COOKIE = "backchannel_token"
 ALLOWED = ("GET", "HEAD")
 OPEN_PATHS = {"/healthz", "/login"}  # a probe needs no secret; /login checks its own
-_SECRET_PARAM = re.compile(r"(?i)(^|&)(token=)[^&]*")
+_SECRET_PARAM = re.compile(r"(?i)(^|[?&])(token=)[^&\s]*")
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
@@ -47,6 +47,17 @@ def wants_json(path: str) -> bool:
 
 def redacted(query: str) -> str:
     return _SECRET_PARAM.sub(r"\1\2***", query)
+
+
+class RedactToken(logging.Filter):
+    """For uvicorn's own access log, should someone run the app with it on: the query
+    string of /login?token=… is logged with the token replaced by ***."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redacted(a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
 
 
 def _refusal(path: str, status: int, message: str, headers: dict[str, str]) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import sys
 
@@ -89,5 +90,23 @@ def run(args, settings) -> int:
           flush=True)
     config = uvicorn.Config(create_app(url, token), log_config=None, access_log=False,
                             proxy_headers=False, server_header=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again: turn that
+    # into a normal return, so a stop by systemd, Kubernetes or Ctrl-C exits 0.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except (KeyboardInterrupt, Stopped):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+    print("backchannel serve: stopped", file=sys.stderr)
     return 0
+
+
+class Stopped(Exception):
+    """SIGTERM after uvicorn's graceful shutdown."""
+
+
+def _stopped(signum, frame) -> None:
+    raise Stopped

@@ -1,0 +1,225 @@
+"""The JSON API over HTTP, against an archive filled by a real crawl of the test
+newsroom: what a client sees for stories, search, articles and reports per day, and
+that wrong parameters, unknown ids and writes get clear 4xx answers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from webserver import article_count, article_id, running, story_id
+
+from web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def api(crawled_archive):
+    with running(create_app(crawled_archive.database_url)) as url, \
+            httpx.Client(base_url=url, timeout=20) as client:
+        yield client
+
+
+def keys(archive, results: list[dict]) -> list[str]:
+    by_url = {url: key for key, url in archive.urls.items()}
+    return [by_url.get(r["url"], r["url"]) for r in results]
+
+
+def test_health(api):
+    response = api.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_stories_newest_first_with_outlets_and_counts(crawled_archive, api):
+    body = api.get("/api/stories").json()
+    stories = body["results"]
+    firsts = [s["first_reported_at"] for s in stories]
+    assert firsts == sorted(firsts, reverse=True)
+    geneva = next(s for s in stories if s["id"] == story_id(crawled_archive, "geneva-1"))
+    assert geneva["outlets"] == ["Harbour Post", "Valley Times"]
+    assert geneva["outlet_count"] == 2 and geneva["articles"] == 2
+    assert geneva["first_reported_at"] == "2025-04-02T09:00:00Z"  # ISO 8601, UTC
+    confirmed = api.get("/api/stories", params={"status": "confirmed"}).json()["results"]
+    assert confirmed and all(s["status"] == "confirmed" for s in confirmed)
+    since = api.get("/api/stories", params={"since": "2025-04-10"}).json()["results"]
+    assert since and all(s["first_reported_at"] >= "2025-04-10" for s in since)
+
+
+def test_story_paging_is_stable(api):
+    every = [s["id"] for s in api.get("/api/stories", params={"limit": 100}).json()["results"]]
+    paged, page = [], 1
+    while page:
+        body = api.get("/api/stories", params={"limit": 2, "page": page}).json()
+        paged += [s["id"] for s in body["results"]]
+        page = body["next_page"]
+    assert paged == every and len(every) >= 3
+
+
+def test_story_timeline(crawled_archive, api):
+    story = api.get(f"/api/stories/{story_id(crawled_archive, 'geneva-1')}").json()
+    assert story["outlets"] == ["Harbour Post", "Valley Times"]
+    assert [a["url"] for a in story["articles"]] == [crawled_archive.urls["geneva-1"],
+                                                     crawled_archive.urls["geneva-2"]]
+    first = story["articles"][0]
+    assert first["new_outlet"] and first["evidence"] and first["call_status"] == "unconfirmed"
+
+
+def test_story_timeline_marks_copies(crawled_archive, api, seeds_dir):
+    story = api.get(f"/api/stories/{story_id(crawled_archive, '001')}").json()
+    copy = next(a for a in story["articles"] if a["url"] == crawled_archive.urls["001"])
+    original = next(a for a in story["articles"] if a["url"] == crawled_archive.urls["000"])
+    assert copy["is_copy_of"] == original["article_id"]
+    assert copy["copy_of_outlet"] == original["outlet"]
+
+
+def test_search_with_each_filter(crawled_archive, api):
+    def find(**params) -> set[str]:
+        body = api.get("/api/search", params={"limit": 100, **params})
+        assert body.status_code == 200, body.text
+        return set(keys(crawled_archive, body.json()["results"]))
+
+    assert find(q="Geneva envoy") == {"geneva-1", "geneva-2"}
+    assert find(q="prisoner exchange", outlet="valley times") == {"geneva-2"}
+    assert find(q="Geneva", outlet=["Valley Times", "Harbour Post"]) == {"geneva-1", "geneva-2"}
+    assert find(q="Kremlin", status="confirmed") == {"phone-confirmed"}
+    assert "markets" in find(status="none") and "geneva-1" not in find(status="none")
+    assert find(story=story_id(crawled_archive, "geneva-1")) == {"geneva-1", "geneva-2"}
+    assert find(q="Geneva", since="2025-04-03") == {"geneva-2"}
+    assert find(q="Geneva", until="2025-04-02") == {"geneva-1"}  # a date includes its day
+    assert find(q="Geneva", since="2025-04-02T12:00:00Z") == {"geneva-2"}
+    assert find(language="ru") == {"peskov-ru"}
+
+
+def test_search_snippets_plain_and_highlighted(api):
+    hit = api.get("/api/search", params={"q": "villa"}).json()["results"][0]
+    assert "<mark>villa</mark>" in hit["snippet_html"]
+    assert "villa" in hit["snippet"] and "<mark>" not in hit["snippet"]
+    assert "\x02" not in hit["snippet"] + hit["snippet_html"]
+
+
+def test_search_paging_is_stable_and_counted(api):
+    first = api.get("/api/search", params={"limit": 100}).json()
+    every = [r["id"] for r in first["results"]]
+    assert first["total"] == len(every) and first["next_page"] is None
+    paged, page = [], 1
+    while page:
+        body = api.get("/api/search", params={"limit": 3, "page": page}).json()
+        paged += [r["id"] for r in body["results"]]
+        page = body["next_page"]
+    assert paged == every
+
+
+@pytest.mark.parametrize(("path", "params", "parameter", "words"), [
+    ("/api/search", {"since": "yesterday"}, "since", "is not a date"),
+    ("/api/search", {"until": "2025-13-01"}, "until", "is not a date"),
+    ("/api/search", {"status": "rumoured"}, "status", "unconfirmed"),
+    ("/api/search", {"story": "seven"}, "story", "integer"),
+    ("/api/search", {"language": "english!"}, "language", "pattern"),
+    ("/api/search", {"since": "2025-05-01", "until": "2025-04-01"}, "since", "before until"),
+    ("/api/search", {"q": "x" * 501}, "q", "500"),
+    ("/api/search", {"page": "0"}, "page", "greater than or equal to 1"),
+    ("/api/stories", {"since": "last week"}, "since", "is not a date"),
+    ("/api/stories", {"status": "none"}, "status", "unconfirmed"),
+    ("/api/reports-per-day", {"until": "2025-02-30"}, "until", "is not a date"),
+])
+def test_bad_parameters_are_named(api, path, params, parameter, words):
+    response = api.get(path, params=params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["parameter"] == parameter and body["detail"].startswith(f"{parameter}:")
+    assert words in body["detail"] and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/stories", "/api/search"])
+def test_limit_is_capped_at_100(api, path):
+    assert api.get(path, params={"limit": 100}).status_code == 200
+    response = api.get(path, params={"limit": 101})
+    assert response.status_code == 422 and response.json()["parameter"] == "limit"
+
+
+def test_one_article_by_id_or_url(crawled_archive, api):
+    number = article_id(crawled_archive, "geneva-2")
+    article = api.get(f"/api/articles/{number}").json()
+    assert article["url"] == crawled_archive.urls["geneva-2"]
+    assert article["outlet"] == "Valley Times" and article["story_status"] == "unconfirmed"
+    assert article["text"] and article["evidence"]
+    by_url = api.get("/api/articles", params={"url": crawled_archive.urls["geneva-2"]})
+    assert by_url.json()["id"] == number
+
+
+def test_article_copy_and_copies(crawled_archive, api, seeds_dir):
+    copy = api.get("/api/articles", params={"url": crawled_archive.urls["001"]}).json()
+    original = api.get("/api/articles", params={"url": crawled_archive.urls["000"]}).json()
+    assert copy["copy_of"]["id"] == original["id"]
+    assert [c["id"] for c in original["copies"]] == [copy["id"]]
+
+
+@pytest.mark.parametrize("path", ["/api/stories/999999", "/api/articles/999999",
+                                  "/api/articles?url=https://nowhere.example/x",
+                                  "/api/nothing-here"])
+def test_unknown_ids_are_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_reports_per_day(api):
+    days = {d["day"]: d["reports"] for d in api.get("/api/reports-per-day").json()["days"]}
+    assert days["2025-04-02"] == 1 and days["2025-04-03"] == 1
+    assert "2025-04-10" not in days  # that call was confirmed
+    confirmed = api.get("/api/reports-per-day", params={"status": "confirmed"}).json()
+    assert "2025-04-10" in {d["day"] for d in confirmed["days"]}
+    april = api.get("/api/reports-per-day", params={"since": "2025-04-03",
+                                                    "until": "2025-04-11"}).json()["days"]
+    assert [d["day"] for d in april] == ["2025-04-03", "2025-04-11"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_writes_are_refused(api, method):
+    response = api.request(method, "/api/stories")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
+
+
+def test_head_answers_like_get_without_a_body(api):
+    response = api.head("/api/stories")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_hostile_title_is_data_in_json(api):
+    hits = api.get("/api/search", params={"q": "Lavrov Rubio"}).json()["results"]
+    assert hits[0]["title"].startswith('<script>alert("x")</script>')
+    assert "<script>" not in hits[0]["snippet_html"]
+
+
+def test_openapi_lists_the_endpoints(api):
+    document = api.get("/openapi.json").json()
+    assert set(document["paths"]) >= {
+        "/api/stories", "/api/stories/{story_id}", "/api/search", "/api/articles",
+        "/api/articles/{article_id}", "/api/reports-per-day", "/healthz"}
+    assert all(set(ops) == {"get"} for ops in document["paths"].values())
+    limit = next(p for p in document["paths"]["/api/search"]["get"]["parameters"]
+                 if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 100
+    assert "/" not in document["paths"]  # the HTML pages are not API
+    assert api.get("/docs").status_code == 200
+
+
+INJECTIONS = ["' OR 1=1 --", "'; DROP TABLE articles; --", "1; DELETE FROM articles",
+              "\" OR \"\"=\"", "%' OR '%'='", "1) OR (1=1", "$$; DROP TABLE stories; $$"]
+FILTERS = ["q", "outlet", "status", "story", "since", "until", "language"]
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_sql_injection_through_every_filter(crawled_archive, api, name):
+    before = article_count(crawled_archive.database_url)
+    for attempt in INJECTIONS:
+        response = api.get("/api/search", params={name: attempt})
+        assert response.status_code in (200, 422), (attempt, response.text)
+        if response.status_code == 422:
+            assert response.json()["parameter"] == name
+        else:  # taken as text: it matches nothing, it does not match everything
+            assert response.json()["total"] < before
+        page = api.get("/search", params={name: attempt})
+        assert page.status_code in (200, 422) and "Traceback" not in page.text
+    stories = api.get("/api/stories", params={"since": INJECTIONS[1]})
+    assert stories.status_code == 422
+    assert article_count(crawled_archive.database_url) == before
+    assert api.get("/api/stories").json()["results"]

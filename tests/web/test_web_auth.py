@@ -1,0 +1,84 @@
+"""The token: with one set, every page and API request needs it (header, or the cookie
+that /login sets for a browser), and it never appears in the log."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from webserver import running
+
+from archive.db import connect
+from web.app import create_app
+
+TOKEN = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def base(database_url):
+    connect(database_url).close()  # an empty, migrated archive is enough here
+    with running(create_app(database_url, token=TOKEN)) as url:
+        yield url
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=x", "/chart", "/api/stories",
+                                  "/api/search", "/openapi.json", "/docs"])
+def test_everything_needs_the_token(base, path):
+    response = httpx.get(base + path)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert "/login?token=" in response.text  # tells a person what to do
+    assert httpx.get(base + path, headers=bearer("wrong")).status_code == 401
+    assert httpx.get(base + path, headers=bearer()).status_code == 200
+
+
+def test_api_refusal_is_json(base):
+    response = httpx.get(base + "/api/stories")
+    assert response.json()["detail"].startswith("a token is needed")
+
+
+def test_login_sets_a_cookie_for_the_browser(base):
+    with httpx.Client(base_url=base) as browser:
+        wrong = browser.get("/login", params={"token": "guess"})
+        assert wrong.status_code == 401 and not browser.cookies
+        login = browser.get("/login", params={"token": TOKEN, "next": "/search"})
+        assert login.status_code == 303 and login.headers["location"] == "/search"
+        cookie = login.headers["set-cookie"].lower()
+        assert "backchannel_token=" in cookie and "httponly" in cookie
+        assert "samesite=lax" in cookie
+        assert browser.get("/").status_code == 200
+        assert browser.get("/api/stories").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_login_does_not_redirect_elsewhere(base, target):
+    response = httpx.get(base + "/login", params={"token": TOKEN, "next": target})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_health_needs_no_token_and_writes_stay_refused(base):
+    assert httpx.get(base + "/healthz").json() == {"status": "ok"}
+    assert httpx.post(base + "/api/stories", headers=bearer()).status_code == 405
+
+
+def test_openapi_declares_the_token(base):
+    document = httpx.get(base + "/openapi.json", headers=bearer()).json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_the_token_is_never_logged(base, caplog):
+    caplog.set_level(logging.DEBUG)
+    httpx.get(base + "/login", params={"token": TOKEN})
+    httpx.get(base + "/login", params={"token": "almost-" + TOKEN})
+    httpx.get(base + "/api/stories", headers=bearer())
+    httpx.get(base + "/", cookies={"backchannel_token": TOKEN})
+    server_side = [record.getMessage() for record in caplog.records
+                   if not record.name.startswith(("httpx", "httpcore"))]  # not the client's
+    assert "GET /login?token=*** 303" in "\n".join(server_side)  # the request is logged…
+    assert not [line for line in server_side if TOKEN in line]  # …its secret is not

@@ -1,0 +1,90 @@
+"""`backchannel serve` as a user starts it: where it may listen, the token from the
+environment or the configuration file, a busy port, and a clean stop."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from conftest import ROOT, run_cli
+
+from backchannel.commands.serve import is_loopback, web_token
+from backchannel.config import load_settings
+
+TOKEN = "serve-test-token-9f3a"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_refuses_a_public_address_without_a_token(cli_env):
+    result = run_cli(["serve", "--host", "0.0.0.0", "--port", str(free_port())], cli_env,
+                     timeout=60)
+    assert result.returncode == 2
+    assert "refusing to listen on 0.0.0.0 without a token" in result.stderr
+    assert "BACKCHANNEL_WEB_TOKEN" in result.stderr
+
+
+def test_serves_with_the_token_and_never_prints_it(cli_env):
+    port = free_port()
+    env = {**cli_env, "BACKCHANNEL_WEB_TOKEN": TOKEN}
+    server = subprocess.Popen([sys.executable, "-m", "backchannel", "serve", "--port",
+                               str(port)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        assert httpx.get(base + "/api/stories").status_code == 401
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(base + "/api/stories", headers=headers).json()["results"] == []
+        assert httpx.get(base + "/login", params={"token": TOKEN}).status_code == 303
+    finally:
+        server.send_signal(signal.SIGTERM)  # as systemd and Kubernetes stop it
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert f"http://127.0.0.1:{port}/" in err and "token required" in err
+    assert "/login?token=***" in err  # the access log, redacted
+    assert TOKEN not in out + err
+    assert "stopped" in err
+
+
+def test_a_busy_port_is_a_clear_error(cli_env):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_cli(["serve", "--port", str(busy.getsockname()[1])], cli_env,
+                         timeout=60)
+    assert result.returncode == 1 and "cannot listen on 127.0.0.1:" in result.stderr
+
+
+def test_token_from_the_configuration_file(tmp_path):
+    config = tmp_path / "backchannel.toml"
+    config.write_text('web_token = "from-the-file"\n', encoding="utf-8")
+    settings = load_settings({"BACKCHANNEL_CONFIG": str(config)})
+    assert web_token(settings, {}) == "from-the-file"
+    assert web_token(settings, {"BACKCHANNEL_WEB_TOKEN": "from-env"}) == "from-env"
+    assert web_token(load_settings({}), {"BACKCHANNEL_WEB_TOKEN": " "}) is None
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.10", False), ("example.org", False)])
+def test_what_counts_as_loopback(host, loopback):
+    assert is_loopback(host) is loopback
