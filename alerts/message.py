@@ -13,6 +13,7 @@ from archive.stories import story_timeline
 
 KIND_FIRST = "first_report"
 KIND_NEW_OUTLET = "new_outlet"
+KIND_STATUS_CHANGE = "status_change"
 
 
 def alert_facts(conn: psycopg.Connection, article_id: int, story_id: int) -> dict[str, Any]:
@@ -71,6 +72,11 @@ def _iso(value: datetime | None) -> str | None:
 def headline(facts: dict) -> str:
     """One line: what happened. Used as the email subject and Slack's fallback text."""
     status = facts["story"]["status"]
+    if facts["kind"] == KIND_STATUS_CHANGE:
+        word = "confirmed" if status == "confirmed" else "denied"
+        return one_line(f"Story #{facts['story']['id']} {word} by {facts['outlet']} "
+                        f"(was {facts.get('previous_status')}): "
+                        f"{facts['title'] or facts['url']}")
     if facts["kind"] == KIND_FIRST:
         lead = f"First report of an {status} call"
     else:
@@ -135,7 +141,7 @@ def plain_text(facts: dict) -> str:
 
 def digest_headline(items: list[dict]) -> str:
     outlets = ", ".join(dict.fromkeys(facts["outlet"] for facts in items))
-    return one_line(f"{len(items)} new outlets report unconfirmed calls: {outlets}")
+    return one_line(f"{len(items)} alerts: new reports from {outlets}")
 
 
 def digest_text(items: list[dict]) -> str:

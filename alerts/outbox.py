@@ -13,8 +13,8 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alerts.message import alert_facts
-from alerts.rules import Join, Rule, fires, rules_from_settings
+from alerts.message import KIND_STATUS_CHANGE, alert_facts
+from alerts.rules import Join, Rule, fires, fires_on_change, rules_from_settings
 from archive.stories import Assignment
 from backchannel.config import ConfigError, Settings
 
@@ -43,7 +43,17 @@ class Outbox:
     def record(self, conn: psycopg.Connection, assignment: Assignment) -> list[int]:
         """Write the alerts this story join calls for; return the ids of new ones (an
         alert that exists already is not new). Call it inside the archive's transaction."""
-        if not (assignment.joined_now and assignment.is_new_outlet):
+        if not assignment.joined_now:
+            return []
+        created = self._status_change(conn, assignment) + self._new_outlet(conn, assignment)
+        if created:
+            conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, "new"))
+        return created
+
+    def _new_outlet(self, conn: psycopg.Connection, assignment: Assignment) -> list[int]:
+        """The first report of a story, or an outlet new to it, in a status a rule
+        watches."""
+        if not assignment.is_new_outlet:
             return []
         row = conn.execute(
             "SELECT a.language, s.status FROM articles a, stories s "
@@ -59,25 +69,49 @@ class Outbox:
         facts = alert_facts(conn, assignment.article_id, assignment.story_id)
         created = []
         for rule in rules:
-            inserted = conn.execute(
-                """INSERT INTO alerts (rule, kind, story_id, outlet, article_id, payload)
-                   VALUES (%s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (rule, story_id, outlet) DO NOTHING RETURNING id""",
-                (rule.name, facts["kind"], assignment.story_id, assignment.outlet,
-                 assignment.article_id, Jsonb({**facts, "rule": rule.name})),
-            ).fetchone()
-            if inserted is None:
-                continue
-            for channel in rule.channels or self.channels:
-                conn.execute(
-                    "INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at) "
-                    "VALUES (%s, %s, %s)",
-                    (inserted["id"], channel, self._due_at(conn, channel)),
-                )
-            created.append(inserted["id"])
-        if created:
-            conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, "new"))
+            alert_id = self._insert(conn, rule, facts, assignment, status=None)
+            if alert_id is not None:
+                created.append(alert_id)
         return created
+
+    def _status_change(self, conn: psycopg.Connection, assignment: Assignment) -> list[int]:
+        """A government's readout or denial changed the story's status: alert once per
+        rule and new status, through the same outbox."""
+        rules = [rule for rule in self.rules
+                 if fires_on_change(rule, assignment.previous_status, assignment.status)]
+        if not rules:
+            return []
+        facts = alert_facts(conn, assignment.article_id, assignment.story_id)
+        facts = {**facts, "kind": KIND_STATUS_CHANGE, "previous_status":
+                 assignment.previous_status}
+        created = []
+        for rule in rules:
+            alert_id = self._insert(conn, rule, facts, assignment, status=assignment.status)
+            if alert_id is not None:
+                created.append(alert_id)
+        return created
+
+    def _insert(self, conn: psycopg.Connection, rule: Rule, facts: dict,
+                assignment: Assignment, status: str | None) -> int | None:
+        """One alert and its deliveries; None when the unique keys say it exists."""
+        conflict = ("(rule, story_id, status) WHERE kind = 'status_change'" if status
+                    else "(rule, story_id, outlet) WHERE kind <> 'status_change'")
+        inserted = conn.execute(
+            f"""INSERT INTO alerts (rule, kind, story_id, outlet, article_id, payload, status)
+                VALUES (%s, %s, %s, %s, %s, %s, %s)
+                ON CONFLICT {conflict} DO NOTHING RETURNING id""",  # conflict: fixed text
+            (rule.name, facts["kind"], assignment.story_id, assignment.outlet,
+             assignment.article_id, Jsonb({**facts, "rule": rule.name}), status),
+        ).fetchone()
+        if inserted is None:
+            return None
+        for channel in rule.channels or self.channels:
+            conn.execute(
+                "INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at) "
+                "VALUES (%s, %s, %s)",
+                (inserted["id"], channel, self._due_at(conn, channel)),
+            )
+        return inserted["id"]
 
     def _due_at(self, conn: psycopg.Connection, channel: str) -> datetime:
         """Now; or, for a digest channel, the end of the open window (a new one opens

@@ -9,8 +9,8 @@ from typing import Any
 
 from backchannel.config import ConfigError, Settings
 
-STORY_STATUSES = ("unconfirmed", "confirmed")
-RULE_KEYS = {"name", "statuses", "outlets", "languages", "channels"}
+STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
+RULE_KEYS = {"name", "statuses", "outlets", "languages", "channels", "status_changes"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Rule:
     outlets: tuple[str, ...] = ()  # empty: every outlet
     languages: tuple[str, ...] = ()  # empty: every language
     channels: tuple[str, ...] = ()  # empty: every configured channel
+    status_changes: bool = True  # alert when a watched story is confirmed or denied
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ def fires(rule: Rule, join: Join) -> bool:
     if rule.outlets and join.outlet.casefold() not in {o.casefold() for o in rule.outlets}:
         return False
     return not rule.languages or (join.language or "") in rule.languages
+
+
+def fires_on_change(rule: Rule, previous: str | None, status: str | None) -> bool:
+    """A story the rule watched (by its status before) that a government's word has now
+    confirmed or denied."""
+    return (rule.status_changes and previous is not None and status != previous
+            and status in ("confirmed", "denied") and previous in rule.statuses)
 
 
 def rules_from_settings(settings: Settings) -> list[Rule]:
@@ -74,9 +82,12 @@ def _rule(table: Any, n: int) -> Rule:
     name = table.get("name", f"rule-{n}")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: name must be a non-empty string")
+    changes = table.get("status_changes", True)
+    if not isinstance(changes, bool):
+        raise ConfigError(f"{where}: status_changes must be true or false")
     return Rule(name=name.strip(), statuses=statuses, outlets=lists["outlets"],
                 languages=tuple(s.lower() for s in lists["languages"]),
-                channels=lists["channels"])
+                channels=lists["channels"], status_changes=changes)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:

@@ -34,7 +34,8 @@ WINDOW = timedelta(days=14)  # an article joins a story only within this of a me
 CROSS_LANGUAGE_WINDOW = timedelta(days=2)  # no shared words to go by: time and actors
 LEXICAL_OVERLAP = 0.2  # share of the smaller lead's content words found in the other
 LEAD_CHARS = 1500
-STATUSES = ("unconfirmed", "confirmed")
+STATUSES = ("unconfirmed", "confirmed")  # the call statuses that make a story
+STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
 
 # The leadership whose contacts make a story, in the scripts the news uses. Prefixes, so
 # that inflected forms (Путина, Трампом) match.
@@ -83,6 +84,8 @@ class Assignment:
     wire: str | None
     joined_now: bool = True  # False when the article was already assigned (idempotent)
     article_id: int | None = None
+    status: str | None = None  # the story's status once this article is in
+    previous_status: str | None = None  # before it joined (None: a new story)
 
 
 @dataclass
@@ -206,7 +209,8 @@ def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
         row = conn.execute(
-            _ITEM_SQL + " WHERE a.id = %s AND a.contact_story AND a.call_status = ANY(%s)",
+            _ITEM_SQL + " WHERE a.id = %s AND a.contact_story "
+                        "AND (a.call_status = ANY(%s) OR a.official_stance IS NOT NULL)",
             (article_id, list(STATUSES)),
         ).fetchone()
         if row is None:
@@ -217,6 +221,7 @@ def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None
             return _assignment(conn, item.id, joined_now=False)
         candidates = _candidates(conn, item, sig)
         matches = [c for c in candidates if same_contact(item, c)]
+        before = _statuses(conn, {m.story_id for m in matches if m.story_id is not None})
         story_id = _join(conn, item, matches)
         copies = [c for c in matches if is_copy_pair(item, c)]
         originals = [c for c in copies if _earlier(c, item)]
@@ -228,8 +233,13 @@ def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None
              wire_attribution(item.text, item.title)),
         )
         _remark_later_copies(conn, item, copies)
-        _refresh_story(conn, story_id)
-        return _assignment(conn, item.id, joined_now=True)
+        status = _refresh_story(conn, story_id)
+        assignment = _assignment(conn, item.id, joined_now=True)
+        assignment.status = status
+        # the status the story had for its readers: that of the story it joined (the
+        # oldest, when it bridged several), or none for a new story
+        assignment.previous_status = before.get(story_id) if before else None
+        return assignment
 
 
 def _store_signature(conn: psycopg.Connection, item: Item) -> bytes:
@@ -303,28 +313,56 @@ def _remark_later_copies(conn: psycopg.Connection, item: Item, copies: list[Item
                          (item.id, copy.id))
 
 
-def _refresh_story(conn: psycopg.Connection, story_id: int) -> None:
-    """Title, status and first report recomputed from the members: the earliest article
-    leads; the story is confirmed once any member reports confirmation."""
-    conn.execute(
+def _statuses(conn: psycopg.Connection, story_ids: set[int]) -> dict[int, str]:
+    if not story_ids:
+        return {}
+    rows = conn.execute("SELECT id, status FROM stories WHERE id = ANY(%s)",
+                        (list(story_ids),)).fetchall()
+    return {row["id"]: row["status"] for row in rows}
+
+
+def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
+    """Title, status and first report recomputed from the members; return the status.
+    The earliest article leads. The story is confirmed once a member reports the call
+    confirmed or a government's own readout tells of it; denied when a government
+    denies it and nothing confirms it; else unconfirmed. The article that decided a
+    confirmation or denial is kept as its evidence (the earliest such)."""
+    row = conn.execute(
         """WITH members AS (
-               SELECT a.id, a.outlet, a.title, a.call_status,
+               SELECT a.id, a.outlet, a.title, a.call_status, a.official_stance,
                       coalesce(a.published_at, a.fetched_at) AS at
                FROM story_articles sa JOIN articles a ON a.id = sa.article_id
                WHERE sa.story_id = %(id)s),
-           first AS (SELECT * FROM members ORDER BY at, id LIMIT 1)
+           first AS (SELECT * FROM members ORDER BY at, id LIMIT 1),
+           readout AS (SELECT id FROM members WHERE official_stance = 'confirms'
+                       ORDER BY at, id LIMIT 1),
+           confirmation AS (SELECT id FROM members WHERE call_status = 'confirmed'
+                            ORDER BY at, id LIMIT 1),
+           denial AS (SELECT id FROM members WHERE official_stance = 'denies'
+                      ORDER BY at, id LIMIT 1),
+           decided AS (
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM readout)
+                             OR EXISTS (SELECT 1 FROM confirmation) THEN 'confirmed'
+                           WHEN EXISTS (SELECT 1 FROM denial) THEN 'denied'
+                           ELSE 'unconfirmed' END AS status,
+                      coalesce((SELECT id FROM readout), (SELECT id FROM confirmation),
+                               (SELECT id FROM denial)) AS evidence)
            UPDATE stories s SET
                title = (SELECT title FROM first),
                first_article_id = (SELECT id FROM first),
                first_outlet = (SELECT outlet FROM first),
                first_reported_at = (SELECT at FROM first),
-               status = CASE WHEN EXISTS (SELECT 1 FROM members
-                                          WHERE call_status = 'confirmed')
-                             THEN 'confirmed' ELSE 'unconfirmed' END,
+               status_changed_at = CASE WHEN s.status <> d.status THEN now()
+                                        ELSE s.status_changed_at END,
+               status = d.status,
+               status_article_id = d.evidence,
                updated_at = now()
-           WHERE s.id = %(id)s""",
+           FROM decided d
+           WHERE s.id = %(id)s
+           RETURNING s.status""",
         {"id": story_id},
-    )
+    ).fetchone()
+    return row["status"]
 
 
 def _assignment(conn: psycopg.Connection, article_id: int, *, joined_now: bool) -> Assignment:

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.rows import dict_row
 
+from archive.officials import mark_official_outlets, official_stance, set_official_stance
 from archive.store import ArticleRecord, store_article
 from archive.stories import assign_story
-from crawler.classify import CLASSIFIER_VERSION, classify
+from crawler.classify import CLASSIFIER_VERSION, Classification, classify
 from crawler.extract import extract
 from crawler.items import FetchedPage
 from crawler.outlets import OutletDirectory
@@ -43,6 +44,12 @@ def parse_published(value: str | None) -> datetime | None:
 
 def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRecord:
     """Extract the article from a fetched page. Raises NotAnArticle with the reason."""
+    return classify_page(page, directory)[0]
+
+
+def classify_page(page: FetchedPage, directory: OutletDirectory,
+                  ) -> tuple[ArticleRecord, Classification]:
+    """The article of a fetched page, and the classifier's whole decision about it."""
     content_type = (page.content_type or "").split(";")[0].strip().lower()
     if content_type and content_type not in HTML_TYPES and not looks_like_html(page.body):
         raise NotAnArticle(f"not an HTML page (Content-Type: {content_type})")
@@ -74,15 +81,17 @@ def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRec
         call_status=decision.call_status,
         evidence=decision.evidence,
         classifier_version=CLASSIFIER_VERSION,
-    )
+    ), decision
 
 
 class ArchivePipeline:
     """Stores each FetchedPage as an article; counts what happened in the spider's report."""
 
-    def __init__(self, database_url: str, directory: OutletDirectory, outbox=None) -> None:
+    def __init__(self, database_url: str, directory: OutletDirectory, outbox=None,
+                 officials: dict[str, str] | None = None) -> None:
         self.database_url = database_url
         self.directory = directory
+        self.officials = officials or {}  # outlet name → "ru" | "us"
         self.outbox = outbox  # alerts.outbox.Outbox, or None: no alerts decided
         self.conn: psycopg.Connection | None = None
 
@@ -90,13 +99,15 @@ class ArchivePipeline:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         sources = load_sources(settings.get("BACKCHANNEL_SOURCES") or None)
+        officials = {o.name: o.official for o in sources.outlets if o.official}
         pipeline = cls(settings.get("BACKCHANNEL_DATABASE_URL"), sources.directory(),
-                       settings.get("BACKCHANNEL_OUTBOX"))
+                       settings.get("BACKCHANNEL_OUTBOX"), officials)
         pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self) -> None:
         self.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row)
+        mark_official_outlets(self.conn, self.officials)
 
     def close_spider(self) -> None:
         if self.conn is not None:
@@ -107,7 +118,7 @@ class ArchivePipeline:
             return item
         report = self.crawler.spider.report
         try:
-            article = page_to_article(item, self.directory)
+            article, decision = classify_page(item, self.directory)
         except NotAnArticle as exc:
             report.pages_skipped += 1
             log.warning("skipped %s: %s", item.url, exc, extra={"url": item.url})
@@ -121,6 +132,9 @@ class ArchivePipeline:
         try:
             with self.conn.transaction():  # the article, its story and its alerts together
                 result = store_article(self.conn, article)
+                if article.outlet in self.officials:  # the government's own word
+                    set_official_stance(self.conn, result.article_id, official_stance(
+                        decision.contact_story, decision.call_status, decision.stance))
                 assignment = assign_story(self.conn, result.article_id) if (
                     result.is_new or result.changed) else None
                 if assignment is not None and self.outbox is not None:

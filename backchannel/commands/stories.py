@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime
 
 from archive.db import connect
-from archive.stories import STATUSES, list_stories, story_timeline
+from archive.stories import STORY_STATUSES, list_stories, story_timeline
 
 
 def register(subparsers) -> None:
@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     parser.add_argument("action", nargs="?", choices=["list", "show"], default="list",
                         help="list (default) or show one story")
     parser.add_argument("story_id", nargs="?", type=int, help="the story to show")
-    parser.add_argument("--status", choices=STATUSES, help="only stories with this status")
+    parser.add_argument("--status", choices=STORY_STATUSES, help="only stories with this status")
     parser.add_argument("--since", type=iso_date, help="only stories first reported since D")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.set_defaults(handler=run)

@@ -11,12 +11,26 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from crawler.classify.cues import CueError, Cues, load_cues, normalize
-from crawler.classify.rules import article_sentences, decide, find_mentions, is_contact_story
+from crawler.classify.rules import (
+    CLAIM,
+    CONFIRMED,
+    DENIAL,
+    NEGATION,
+    REPORTED,
+    SOURCED,
+    UNCERTAIN,
+    article_sentences,
+    decide,
+    find_mentions,
+    is_contact_story,
+)
 
 RULES_VERSION = "2"
 CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}"
 
 CALL_STATUSES = ("unconfirmed", "confirmed", "none")
+STANCES = {DENIAL: "denial", NEGATION: "denial", UNCERTAIN: "uncertain", SOURCED: "uncertain",
+           CLAIM: "claim", CONFIRMED: "confirmed", REPORTED: "reported"}
 
 __all__ = [
     "CALL_STATUSES",
@@ -35,6 +49,10 @@ class Classification:
     contact_story: bool
     call_status: str  # "unconfirmed" | "confirmed" | "none"
     evidence: str | None  # the deciding sentence, verbatim from the title or text
+    # How the deciding sentence speaks of the contact: "denial" (a denial or "there was
+    # no call"), "uncertain" (hedged, anonymous), "claim" (one side says so),
+    # "confirmed" or "reported" (as fact); None for plans and non-stories.
+    stance: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,4 +75,5 @@ def classify(
     if not is_contact_story(mentions):
         return Classification(False, "none", None)
     status, evidence = decide(mentions)
-    return Classification(True, status, evidence.text if evidence else None)
+    stance = STANCES.get(evidence.status) if evidence is not None else None
+    return Classification(True, status, evidence.text if evidence else None, stance)

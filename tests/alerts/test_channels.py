@@ -90,7 +90,7 @@ def test_email_digest_lists_every_alert(smtp):
     email_channel(smtp).deliver([(1, facts(outlet="Harbour Post")),
                                  (2, facts(outlet="Valley Times"))])
     [mail] = smtp.mails
-    assert mail.subject == "2 new outlets report unconfirmed calls: Harbour Post, Valley Times"
+    assert mail.subject == "2 alerts: new reports from Harbour Post, Valley Times"
     assert "1 of 2" in mail.part("plain") and "2 of 2" in mail.part("plain")
 
 

@@ -161,7 +161,7 @@ def test_a_digest_channel_sends_one_message_per_window(db, http_receiver):
     db.execute("UPDATE alert_deliveries SET next_attempt_at = now()")  # the window closes
     assert deliver_due(db, channel, FAST, digest=True) is None
     [post] = http_receiver.accepted_at("/slack")
-    assert post.body["text"].startswith("3 new outlets report unconfirmed calls:")
+    assert post.body["text"].startswith("3 alerts: new reports from ")
     assert states(db, "slack") == [("delivered", 1)] * 3
 
 
