@@ -31,6 +31,7 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_ENABLED": False,  # our own logging is already set up; Scrapy's goes through it
         "DNS_TIMEOUT": 15,
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.PublicOnlyResolver",
         "BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES": allow_private,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.PrivateAddressGuard": 50,

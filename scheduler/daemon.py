@@ -74,7 +74,11 @@ class Daemon:
         from twisted.internet import reactor
 
         settings = self.settings
-        load_sources(self.sources_path, settings.default_interval_minutes)  # fail early
+        sources = load_sources(self.sources_path, settings.default_interval_minutes)
+        from crawler.resolver import install as install_resolver
+
+        install_resolver(reactor, settings.allow_private_addresses
+                         or bool(sources.allow_private_addresses))  # no DNS rebinding
         self.url = database_url(settings)
         connect(self.url).close()  # create or migrate the archive
         channels = channels_from_settings(settings)

@@ -54,3 +54,34 @@ def test_outlet_prefixes_and_several_domains_are_one_outlet():
     assert directory.outlet_for("https://www.other.co.uk/x") == "other.co.uk"
     assert directory.outlet_for("https://amp.other.co.uk/y") == "other.co.uk"
     assert directory.outlet_for("https://www.intranet.test/z") == "intranet.test"
+
+
+def test_the_resolver_refuses_names_of_private_addresses():
+    """The connection's own lookup is checked, so a name cannot be re-pointed at a private
+    address between the guard's check and the connection (DNS rebinding)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = """
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from twisted.internet import reactor
+from crawler.resolver import install
+results = []
+def check(allow):
+    install(reactor, allow_private=allow)
+    d = reactor.resolve("localhost")
+    d.addCallbacks(lambda a: results.append(("ok", a)),
+                   lambda f: results.append(("refused", f.getErrorMessage())))
+    return d
+check(False).addBoth(lambda _: check(True)).addBoth(lambda _: reactor.stop())
+reactor.run()
+print(results)
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert "('refused', 'DNS lookup failed: localhost resolves to a private" in result.stdout, \
+        result.stdout + result.stderr
+    assert "('ok', '127.0.0.1')" in result.stdout
