@@ -11,6 +11,7 @@ import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import StringConstraints, WithJsonSchema
 
+from archive.search import SearchError
 from web import views
 from web.models import (
     Article,
@@ -27,9 +28,12 @@ from web.queries import MAX_PAGE, search_filters, since_moment, until_moment
 MAX_LIMIT = 100  # a larger `limit` is refused with 422, never silently clamped
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-LANGUAGE = r"^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$"
+LANGUAGE = r"^([A-Za-z]{2,3}(-[A-Za-z]{2,4})?)?$"  # empty: any, as an HTML form sends it
+# A date (a whole UTC day) or an ISO date-time; empty means no limit, as for a form.
+# `since` must be before `until`: a rule across two parameters that OpenAPI cannot state.
 WHEN = {"anyOf": [{"type": "string", "format": "date"},
-                  {"type": "string", "format": "date-time"}]}
+                  {"type": "string", "format": "date-time"},
+                  {"type": "string", "maxLength": 0}]}
 
 When = Annotated[str, WithJsonSchema(WHEN)]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 is the first page")]
@@ -37,7 +41,17 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMI
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Outlet = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 
-router = APIRouter(prefix="/api", tags=["archive"],
+REPEATABLE = {"outlet"}
+
+
+def single_values(request: Request) -> None:
+    """A parameter given twice is refused, not silently resolved to its last value."""
+    for name in request.query_params:
+        if name not in REPEATABLE and len(request.query_params.getlist(name)) > 1:
+            raise SearchError(f"{name}: given more than once")
+
+
+router = APIRouter(prefix="/api", tags=["archive"], dependencies=[Depends(single_values)],
                    responses={401: {"model": Error, "description": "token missing or wrong"},
                               422: {"model": Error, "description": "a parameter is wrong"}})
 
@@ -79,7 +93,8 @@ def search(conn: Conn,
                description="an outlet's name; repeat for several")] = None,
            status: Annotated[CallStatus | None, Query()] = None,
            story: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-           since: Annotated[When | None, Query(description="reported on or after")] = None,
+           since: Annotated[When | None, Query(
+               description="reported on or after; must be before `until`")] = None,
            until: Annotated[When | None, Query(
                description="reported before; a date includes its day")] = None,
            language: Annotated[str | None, Query(pattern=LANGUAGE,
@@ -113,9 +128,12 @@ def find_article(conn: Conn, url: Annotated[str, Query(
 @router.get("/reports-per-day", response_model=ReportsPerDay,
             summary="Articles reporting a call, per day (UTC)")
 def reports_per_day(conn: Conn,
-                    since: Annotated[When | None, Query()] = None,
+                    since: Annotated[When | None, Query(
+                        description="reported on or after; must be before `until`")] = None,
                     until: Annotated[When | None, Query(
                         description="a date includes its day")] = None,
                     status: Annotated[StoryStatus, Query()] = "unconfirmed") -> dict:
     start, end = since_moment(since), until_moment(until)
+    if start and end and start >= end:
+        raise SearchError("since: must be before until")
     return views.days(conn, start, end, status)

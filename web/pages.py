@@ -131,7 +131,10 @@ def chart(request: Request, conn: Conn, since: str = "", until: str = "",
     try:
         if status not in ("unconfirmed", "confirmed"):
             raise SearchError(f"status: {status!r} is not unconfirmed or confirmed")
-        found = views.days(conn, since_moment(since), until_moment(until), status)
+        start, end = since_moment(since), until_moment(until)
+        if start and end and start >= end:
+            raise SearchError("since: must be before until")
+        found = views.days(conn, start, end, status)
     except SearchError as exc:
         context["error"] = str(exc)
         return render(request, "chart.html", context, 422)
