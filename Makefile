@@ -19,9 +19,11 @@ crawl: install
 	$(BIN)/backchannel init
 	$(BIN)/backchannel crawl
 
-# Everything the tests need (packages, PostgreSQL), then ruff and the whole suite.
+# Everything the tests need (packages, PostgreSQL, Chromium for the browser test), then
+# ruff and the whole suite.
 test: install
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

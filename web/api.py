@@ -119,7 +119,7 @@ def get_article(conn: Conn, article_id: Id) -> dict:
             summary="One article by its URL (or canonical URL)")
 def find_article(conn: Conn, url: Annotated[str, Query(
         min_length=1, max_length=4096, pattern=NO_NUL)]) -> dict:
-    found = views.article(conn, url)
+    found = views.article_by_url(conn, url)
     if found is None:
         raise HTTPException(404, "no article with this URL")
     return found

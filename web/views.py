@@ -57,6 +57,14 @@ def article(conn: psycopg.Connection, ref: int | str) -> dict | None:
     return get_article(conn, ref)
 
 
+def article_by_url(conn: psycopg.Connection, url: str) -> dict | None:
+    """get_article takes a string of digits for an id (and fails on digits int() cannot
+    read, such as "²"); no URL is only digits, so such a string finds nothing here."""
+    if url.strip().isdigit() or not url.strip():
+        return None
+    return get_article(conn, url)
+
+
 def days(conn: psycopg.Connection, since: datetime | None, until: datetime | None,
          status: str = "unconfirmed") -> dict:
     return {"status": status, "since": since, "until": until,

@@ -119,6 +119,9 @@ def test_search_paging_is_stable_and_counted(api):
     ("/api/stories", {"since": "last week"}, "since", "is not a date"),
     ("/api/stories", {"status": "none"}, "status", "unconfirmed"),
     ("/api/reports-per-day", {"until": "2025-02-30"}, "until", "is not a date"),
+    ("/api/reports-per-day", {"since": "2025-04-05", "until": "2025-04-01"}, "since",
+     "before until"),
+    ("/api/search", {"q": ["Geneva", "Kremlin"]}, "q", "more than once"),
 ])
 def test_bad_parameters_are_named(api, path, params, parameter, words):
     response = api.get(path, params=params)
@@ -126,6 +129,14 @@ def test_bad_parameters_are_named(api, path, params, parameter, words):
     body = response.json()
     assert body["parameter"] == parameter and body["detail"].startswith(f"{parameter}:")
     assert words in body["detail"] and "Traceback" not in response.text
+
+
+def test_empty_parameters_mean_no_filter(api):
+    """As an HTML form sends them: an empty date or language is no limit."""
+    plain = api.get("/api/search", params={"q": "Geneva"}).json()
+    empty = api.get("/api/search", params={"q": "Geneva", "since": "", "until": "",
+                                           "language": "", "outlet": ""})
+    assert empty.status_code == 200 and empty.json() == plain
 
 
 @pytest.mark.parametrize("path", ["/api/stories", "/api/search"])
@@ -154,6 +165,7 @@ def test_article_copy_and_copies(crawled_archive, api, seeds_dir):
 
 @pytest.mark.parametrize("path", ["/api/stories/999999", "/api/articles/999999",
                                   "/api/articles?url=https://nowhere.example/x",
+                                  "/api/articles?url=%C2%B2", "/api/articles?url=1",
                                   "/api/nothing-here"])
 def test_unknown_ids_are_404(api, path):
     response = api.get(path)

@@ -6,7 +6,12 @@ security scheme is checked too (a request without it must be refused).
 Each operation gets its own Hypothesis run through `APIOperation.as_strategy()`: the
 `@schema.parametrize()` of a lazily loaded schema (`schemathesis.pytest.from_fixture`)
 fails under pytest 9.2 (`Function` has no `_nodeid`), and the schema can only be loaded
-once the server of a fixture runs."""
+once the server of a fixture runs.
+
+For invalid data, the check that it is refused is left out: a query string cannot tell a
+one-element array from a string (`q=["x"]` is sent as `q=x`), so some "invalid" cases
+reach the server as valid requests. Invalid data must still never cause a 5xx or an
+undocumented answer; tests/web/test_web_api.py checks the refusals themselves."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.checks import negative_data_rejection
 from webserver import article_count, running
 
 from archive.search import SearchError, parse_when
@@ -65,10 +71,12 @@ def test_api_matches_its_document(api_schema, path, mode):
     def check(case):
         if crossed(case.query or {}):  # the one rule the document can only describe
             response = case.call(headers=AUTH, timeout=20)
-            assert response.status_code == 422
-            assert response.json()["detail"] == "since: must be before until"
+            assert response.status_code == 422  # negative data may be refused for more
+            if mode is GenerationMode.POSITIVE:
+                assert response.json()["detail"] == "since: must be before until"
             return
-        case.call_and_validate(headers=AUTH, timeout=20)
+        case.call_and_validate(headers=AUTH, timeout=20, excluded_checks=(
+            [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []))
 
     check()
 
