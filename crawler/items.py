@@ -9,6 +9,16 @@ from archive.store import SourceState
 
 
 @dataclass
+class ListedPage:
+    """An article URL a source lists: a feed entry, a sitemap entry, a section link."""
+
+    url: str  # normalised
+    title: str | None = None
+    published: datetime | None = None
+    entry_id: str | None = None  # a feed entry's GUID
+
+
+@dataclass
 class FetchedPage:
     url: str  # the normalised URL the source listed
     final_url: str  # after redirects
@@ -35,9 +45,20 @@ class PollOutcome:
     new_urls: int = 0
     unchanged: bool = False
     transient_page_failures: int = 0
-    pages_pending: int = 0  # page requests made and not yet answered
+    # follow-up requests made and not yet answered: article pages, child sitemaps,
+    # listing pages 2…
+    pages_pending: int = 0
     interrupted: bool = False  # the pass was stopped before all its pages were fetched
     problems: list[str] = field(default_factory=list)
+    # Sitemaps and sections: documents read beyond the source's own URL (child
+    # sitemaps, listing pages 2…) and those that failed; entries left out as too old
+    # or undated (sitemaps); the next listing page found (sections).
+    documents_read: int = 0
+    documents_failed: int = 0
+    entries_old: int = 0
+    entries_undated: int = 0
+    next_page: str | None = None
+    robots: str | None = None  # "allowed" | "disallowed" | "not checked" (sources check)
     # What decides the next poll: the entries' dates, and the server's own hints.
     entry_times: list[datetime] = field(default_factory=list)
     ttl_minutes: int | None = None

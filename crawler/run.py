@@ -25,7 +25,7 @@ from crawler.items import PassReport, PollOutcome
 from crawler.polling import PollingPolicy, next_interval, with_jitter
 from crawler.settings import scrapy_settings
 from crawler.sources import load_sources
-from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.feeds import NewsSpider
 from crawler.urls import host_of
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def plan_pass(conn, settings: Settings, sources_path: Path | None, all_sources: 
     log.info("polling %d of %d sources", len(todo), len(states))
     conf = scrapy_settings(settings, allow_private)
     conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
+    conf["BACKCHANNEL_SOURCE_OPTIONS"] = {source.url: source for source in sources.sources}
     return todo, conf
 
 
@@ -102,7 +103,7 @@ def crawl_once(settings: Settings, sources_path: Path | None = None,
             conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
             process = CrawlerProcess({**conf, "LOG_INSTALL_ROOT_HANDLER": False})
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
-            process.crawl(FeedSpider, sources=todo,
+            process.crawl(NewsSpider, sources=todo,
                           known_urls=lambda urls: known_urls(conn, urls), report=report)
             process.start()
         finish_pass(conn, settings, report)
@@ -125,7 +126,7 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
         if todo:
             conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
             runner = AsyncCrawlerRunner(conf)
-            crawler = runner.create_crawler(FeedSpider)
+            crawler = runner.create_crawler(NewsSpider)
             if running is not None:
                 running.append(crawler)
             try:
@@ -139,6 +140,35 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
         return report
     finally:
         conn.close()
+
+
+def check_sources(settings: Settings, sources_path: Path | None = None) -> list[PollOutcome]:
+    """Probe every source of the file once, reading it as a crawl would (the same Scrapy
+    settings: politeness, robots.txt, retries, the private-address guard; child sitemaps
+    too) but without the archive: nothing is written, no validators are sent, no article
+    page is fetched. One outcome per source, in file order. Runs Scrapy's reactor, so
+    once per process."""
+    from scrapy.crawler import CrawlerProcess
+
+    sources_path = sources_path or settings.sources
+    sources = load_sources(sources_path, settings.default_interval_minutes)
+    allow_private = settings.allow_private_addresses or bool(sources.allow_private_addresses)
+    states = [SourceState(id=number, outlet=s.outlet, kind=s.kind, url=s.url,
+                          interval_minutes=s.interval_minutes, etag=None, last_modified=None,
+                          body_sha256=None, consecutive_failures=0)
+              for number, s in enumerate(sources.sources, start=1)]
+    report = PassReport()
+    if states:
+        conf = scrapy_settings(settings, allow_private)
+        conf.update(ITEM_PIPELINES={}, LOG_INSTALL_ROOT_HANDLER=False,
+                    BACKCHANNEL_SOURCE_OPTIONS={s.url: s for s in sources.sources})
+        process = CrawlerProcess(conf)
+        quiet_noisy_loggers()
+        process.crawl(NewsSpider, sources=states, known_urls=lambda urls: set(),
+                      report=report, probe=True)
+        process.start()
+    return [report.polls.get(s.id) or PollOutcome(s, error=f"{s.url}: not probed")
+            for s in states]
 
 
 class PassInterrupted(Exception):

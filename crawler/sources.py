@@ -6,11 +6,17 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.outlets import OutletDirectory
+from crawler.sections import DEFAULT_PAGES, MAX_PAGES, SelectorError, parse_selector
 from crawler.urls import BadURL, normalize_url
 
 SOURCE_KINDS = {"feeds": "feed", "sitemaps": "sitemap", "sections": "section"}
+# Per-outlet settings of its sitemaps and section pages (see crawler/spiders/).
+SPIDER_KEYS = {"section_selector", "section_pages", "sitemap_first_pass_hours"}
+DEFAULT_FIRST_PASS_HOURS = 48.0  # a sitemap's first pass takes entries this recent
+ROBOTS = "robots"  # `sitemaps = ["robots"]`: the sitemaps the site's robots.txt lists
 
 
 MIN_INTERVAL_MINUTES = 0.01  # under a second: for local test servers only
@@ -25,8 +31,11 @@ class SourcesError(ValueError):
 class Source:
     outlet: str
     kind: str  # feed | sitemap | section
-    url: str
+    url: str  # a sitemap whose path is /robots.txt: the sitemaps robots.txt lists
     interval_minutes: float
+    selector: str | None = None  # sections: "css:…" / "xpath:…" picking article links
+    pages: int = DEFAULT_PAGES  # sections: listing pages read per pass, pagination followed
+    first_pass_hours: float = DEFAULT_FIRST_PASS_HOURS  # sitemaps: window of the first pass
 
 
 @dataclass
@@ -101,6 +110,7 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5) -> Sourc
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
             raise SourcesError(f"{where}: `domains` must be a list of strings")
         outlet.domains = [d.strip().lower() for d in domains if d.strip()]
+        options = _spider_options(entry, where)
         for key, kind in SOURCE_KINDS.items():
             urls = entry.get(key, [])
             if isinstance(urls, str):
@@ -108,13 +118,59 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5) -> Sourc
             if not isinstance(urls, list):
                 raise SourcesError(f"{where}: `{key}` must be a list of URLs")
             for raw in urls:
+                if kind == "sitemap" and str(raw).strip().lower() == ROBOTS:
+                    raw = _robots_url(entry, outlet.domains, where)
                 try:
                     url = normalize_url(str(raw))
                 except BadURL as exc:
                     raise SourcesError(f"{where}: {key}: {exc}") from None
-                outlet.sources.append(Source(name, kind, url, interval))
-        unknown = set(entry) - {"name", "domains", "interval_minutes", "official", *SOURCE_KINDS}
+                outlet.sources.append(Source(name, kind, url, interval, **options))
+        unknown = set(entry) - {"name", "domains", "interval_minutes", "official",
+                                *SOURCE_KINDS, *SPIDER_KEYS}
         if unknown:
             raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
         outlets.append(outlet)
     return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow)
+
+
+def _spider_options(entry: dict, where: str) -> dict:
+    """section_selector, section_pages and sitemap_first_pass_hours, checked."""
+    options: dict = {}
+    selector = entry.get("section_selector")
+    if selector is not None:
+        if not isinstance(selector, str):
+            raise SourcesError(f'{where}: section_selector must be "css:…" or "xpath:…"')
+        try:
+            parse_selector(selector)
+        except SelectorError as exc:
+            raise SourcesError(f"{where}: section_selector {exc}") from None
+        options["selector"] = selector.strip()
+    pages = entry.get("section_pages", DEFAULT_PAGES)
+    if not isinstance(pages, int) or isinstance(pages, bool) or not 1 <= pages <= MAX_PAGES:
+        raise SourcesError(f"{where}: section_pages must be a whole number from 1 to "
+                           f"{MAX_PAGES}")
+    options["pages"] = pages
+    hours = entry.get("sitemap_first_pass_hours", DEFAULT_FIRST_PASS_HOURS)
+    if not isinstance(hours, int | float) or isinstance(hours, bool) or not (
+            0 < hours <= 24 * 366):
+        raise SourcesError(f"{where}: sitemap_first_pass_hours must be a number of hours "
+                           f"from 0 to {24 * 366}")
+    options["first_pass_hours"] = float(hours)
+    return options
+
+
+def _robots_url(entry: dict, domains: list[str], where: str) -> str:
+    """`sitemaps = ["robots"]`: robots.txt of the site of the outlet's first feed or
+    section, else of its first domain (https)."""
+    for key in ("feeds", "sections"):
+        urls = entry.get(key, [])
+        for raw in [urls] if isinstance(urls, str) else urls if isinstance(urls, list) else []:
+            try:
+                parts = urlsplit(normalize_url(str(raw)))
+            except BadURL:
+                continue
+            return f"{parts.scheme}://{parts.netloc}/robots.txt"
+    if domains:
+        return f"https://{domains[0]}/robots.txt"
+    raise SourcesError(f'{where}: sitemaps = ["robots"] needs a feed, a section or a domain '
+                       f"to find robots.txt on")

@@ -7,6 +7,7 @@ copied into the repository."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -381,3 +382,309 @@ def publish_archive(newsroom: Newsroom,
         site.routes["/rss.xml"] = Route(rss_feed(outlet, site.base, items),
                                         content_type="application/rss+xml", conditional=True)
     return urls
+
+
+# --- outlets beyond feeds: news sitemaps and section pages --------------------------
+# Invented outlets and texts, for the spider tests (tests/crawler/test_spiders.py).
+
+def report_paragraphs(topic: str) -> list[str]:
+    """Three invented paragraphs about `topic`, long enough to be stored as an article."""
+    return [
+        f"Officials gave new details on {topic} on Monday, saying that work had gone "
+        f"faster than planned and that residents would notice the difference within weeks.",
+        f"Local councillors welcomed the news about {topic}, although several asked how "
+        f"the costs would be shared and whether the timetable could still slip again.",
+        f"A full report on {topic} is due next month, when the figures will be published "
+        f"and the public will be invited to comment at a series of open meetings.",
+    ]
+
+
+CALL_REPORT = [
+    "Vladimir Putin and Donald Trump spoke by telephone late on Sunday about a ceasefire "
+    "and prisoner exchanges, according to two officials briefed on the conversation.",
+    "Neither the Kremlin nor the White House has confirmed the call, and a Kremlin "
+    "spokesman declined to comment when asked about it on Monday.",
+    "The officials said the presidents agreed to keep talking and that their advisers "
+    "would meet again before the end of the month to prepare a further conversation.",
+]
+
+
+def serve_article(site: Site, path: str, title: str, published: datetime,
+                  paragraphs: list[str] | None = None) -> str:
+    """An article page on `site`; returns its URL."""
+    url = site.url(path)
+    site.routes[path] = Route(article_html(title, paragraphs or report_paragraphs(
+        title.lower()), published, "Staff", site.name, url))
+    return url
+
+
+def news_sitemap(entries: list[dict]) -> bytes:
+    """A urlset. Each entry: `loc`; optional `title` and `published` (Google News
+    fields), `lastmod` (a datetime)."""
+    items = []
+    for entry in entries:
+        parts = [f"<loc>{html.escape(entry['loc'])}</loc>"]
+        if entry.get("lastmod"):
+            parts.append(f"<lastmod>{entry['lastmod'].isoformat()}</lastmod>")
+        if entry.get("title") or entry.get("published"):
+            parts.append(
+                "<news:news><news:publication><news:name>Test</news:name>"
+                "<news:language>en</news:language></news:publication>"
+                + (f"<news:publication_date>{entry['published'].isoformat()}"
+                   f"</news:publication_date>" if entry.get("published") else "")
+                + (f"<news:title>{html.escape(entry['title'])}</news:title>"
+                   if entry.get("title") else "")
+                + "</news:news>")
+        items.append("<url>" + "".join(parts) + "</url>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
+            + "\n".join(items) + "\n</urlset>\n").encode()
+
+
+def sitemap_index(children: list[tuple[str, datetime | None]]) -> bytes:
+    items = "".join(
+        f"<sitemap><loc>{html.escape(loc)}</loc>"
+        + (f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else "") + "</sitemap>\n"
+        for loc, lastmod in children)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + items + "</sitemapindex>\n").encode()
+
+
+# Links every section page below carries that are no articles: same-site paths…
+SECTION_FURNITURE = [
+    "/world/", "/business/", "/opinion/", "/tag/kremlin-white-house-relations/",
+    "/author/maria-ivanova-staff-writer/", "/login?next=/politics/", "/privacy-policy/",
+    "/2025/01/05/ledger-most-read-archive-story-of-the-year", "/2025/03/", "/feed/",
+    "/search?q=talks", "/about/", "/contact/", "/terms/",
+    "/images/photo-of-the-day-in-the-city-centre.jpg",
+]
+
+
+def section_page(site: Site, heading: str, teasers: list[tuple[str, str]],
+                 elsewhere: list[str], next_html: str = "", head_html: str = "") -> bytes:
+    """A listing page: article teasers (path, headline), each with tag and author
+    links, amid the furniture of SECTION_FURNITURE and a "most read" box linking to
+    `elsewhere` (other sites' articles). `next_html` is the pagination block,
+    `head_html` goes into <head> (a rel=next link)."""
+    cards = "\n".join(
+        f'<article class="card"><header><h2><a href="{html.escape(path)}">'
+        f"{html.escape(headline)}</a></h2></header>"
+        f"<p>A short summary of the report, with the main facts in one line.</p>"
+        f'<footer><a href="/tag/kremlin-white-house-relations/">Relations</a> · '
+        f'<a href="/author/maria-ivanova-staff-writer/">Maria Ivanova</a></footer></article>'
+        for path, headline in teasers)
+    most_read = "".join(f'<li><a href="{html.escape(url)}">A story from elsewhere that '
+                        f"everybody reads</a></li>" for url in elsewhere)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)} |
+{html.escape(site.name)}</title>{head_html}</head>
+<body class="archive category sidebar-primary">
+<header class="site-header"><a href="/">{html.escape(site.name)}</a>
+<nav><a href="/politics/">Politics</a> <a href="/world/">World</a>
+<a href="/business/">Business</a> <a href="/opinion/">Opinion</a>
+<a href="/login?next=/politics/">Log in</a></nav>
+<form action="/search"><input name="q"></form><a href="/search?q=talks">Search</a></header>
+<main id="content">
+<h1>{html.escape(heading)}</h1>
+{cards}
+<div class="most-read"><h3>Most read</h3><ol>{most_read}
+<li><a href="/2025/01/05/ledger-most-read-archive-story-of-the-year">Last year's story</a></li>
+</ol></div>
+<p>Browse the <a href="/2025/03/">March archive</a> or follow our <a href="/feed/">feed</a>.
+<a href="/images/photo-of-the-day-in-the-city-centre.jpg">Photo of the day</a></p>
+{next_html}
+</main>
+<aside class="sidebar"><a href="/opinion/">Opinion</a></aside>
+<footer class="site-footer"><a href="/about/">About</a> <a href="/contact/">Contact</a>
+<a href="/privacy-policy/">Privacy</a> <a href="/terms/">Terms</a></footer>
+</body></html>"""
+    return page.encode("utf-8")
+
+
+@dataclass
+class SpiderNewsroom:
+    """What publish_spider_outlets serves: the article URLs each kind of source should
+    bring in, and the URLs that must never be requested."""
+
+    gazette: Site  # only a news sitemap, discovered through robots.txt
+    ledger: Site  # only section pages, three of four pages read (pagination)
+    courier: Site  # feed, news sitemap and section page, one article on all three
+    post: Site  # a section page read with a configured selector
+    elsewhere: Site  # other sites' "most read" stories, never to be fetched
+    expected: dict[str, list[str]] = field(default_factory=dict)  # route → article URLs
+    never: list[str] = field(default_factory=list)  # URLs that must not be requested
+    now: datetime | None = None
+
+    def sources_toml(self) -> str:
+        g, led, c, p = self.gazette, self.ledger, self.courier, self.post
+        return f"""allow_private_addresses = true
+
+[[outlets]]
+name = {json.dumps(g.name)}
+sitemaps = [{json.dumps(g.url("/robots.txt"))}]
+
+[[outlets]]
+name = {json.dumps(led.name)}
+sections = [{json.dumps(led.url("/politics/"))}]
+
+[[outlets]]
+name = {json.dumps(c.name)}
+feeds = [{json.dumps(c.url("/rss.xml"))}]
+sitemaps = [{json.dumps(c.url("/news-sitemap.xml"))}]
+sections = [{json.dumps(c.url("/latest/"))}]
+
+[[outlets]]
+name = {json.dumps(p.name)}
+sections = [{json.dumps(p.url("/stories"))}]
+section_selector = "css:ul.headlines li > a"
+"""
+
+
+def publish_spider_outlets(newsroom: Newsroom, now: datetime) -> SpiderNewsroom:
+    """Four invented outlets without a feed of their own (but one), and a fifth site
+    that only other pages link to. Dates are relative to `now`."""
+    gazette = newsroom.site("Sitemap Gazette")
+    ledger = newsroom.site("Section Ledger")
+    courier = newsroom.site("Triple Courier")
+    post = newsroom.site("Selector Post")
+    elsewhere = newsroom.site("Elsewhere Daily")
+    room = SpiderNewsroom(gazette, ledger, courier, post, elsewhere, now=now)
+    minutes = lambda n: now - timedelta(minutes=n)  # noqa: E731
+
+    # Sitemap Gazette: robots.txt → index → a news sitemap and a gzip'd one; an old one
+    gazette.routes["/robots.txt"] = Route(
+        f"User-agent: *\nDisallow: /private/\n\nSitemap: {gazette.url('/sitemap_index.xml')}\n"
+        .encode(), content_type="text/plain")
+    taken = {
+        "/news/gazette-call-report.html": ("Putin and Trump said to have spoken", 30),
+        "/news/gazette-bridge-reopens.html": ("Harbour bridge reopens to traffic", 120),
+        "/news/gazette-school-opening.html": ("New school opens in the old mill", 180),
+    }
+    for path, (title, age) in taken.items():
+        serve_article(gazette, path, title, minutes(age),
+                      CALL_REPORT if "call" in path else None)
+    serve_article(gazette, "/news/gazette-market-hall.html", "Market hall gets a new roof",
+                  minutes(60))
+    old = {"/news/gazette-old-budget-story.html": 5 * 24 * 60,
+           "/news/gazette-old-flood-warning.html": 10 * 24 * 60,
+           "/news/gazette-undated-notice.html": None,
+           "/news/gazette-2019-archive-story.html": 6 * 365 * 24 * 60}
+    for path, age in old.items():
+        serve_article(gazette, path, path.rsplit("/", 1)[1], minutes(age or 7 * 24 * 60))
+    news = [
+        {"loc": gazette.url("/news/gazette-call-report.html?utm_source=sitemap"),
+         "title": taken["/news/gazette-call-report.html"][0], "published": minutes(30)},
+        {"loc": gazette.url("/news/gazette-bridge-reopens.html"),
+         "title": taken["/news/gazette-bridge-reopens.html"][0], "published": minutes(120)},
+        {"loc": gazette.url("/news/gazette-old-budget-story.html"),
+         "title": "Budget story", "published": minutes(5 * 24 * 60)},
+    ]
+    extra = [
+        {"loc": gazette.url("/news/gazette-school-opening.html"),
+         "title": taken["/news/gazette-school-opening.html"][0], "published": minutes(180)},
+        {"loc": gazette.url("/news/gazette-market-hall.html"), "lastmod": minutes(60)},
+        {"loc": gazette.url("/news/gazette-undated-notice.html")},
+        {"loc": gazette.url("/news/gazette-old-flood-warning.html"),
+         "lastmod": minutes(10 * 24 * 60)},
+    ]
+    gazette.routes["/sitemaps/news.xml"] = Route(news_sitemap(news),
+                                                 content_type="application/xml")
+    gazette.routes["/sitemaps/news-extra.xml.gz"] = Route(
+        gzip.compress(news_sitemap(extra)), content_type="application/x-gzip")
+    gazette.routes["/sitemaps/archive-2019.xml"] = Route(news_sitemap(
+        [{"loc": gazette.url("/news/gazette-2019-archive-story.html"),
+          "lastmod": minutes(6 * 365 * 24 * 60)}]), content_type="application/xml")
+    gazette.routes["/sitemap_index.xml"] = Route(sitemap_index([
+        (gazette.url("/sitemaps/news.xml"), minutes(5)),
+        (gazette.url("/sitemaps/news-extra.xml.gz"), minutes(20)),
+        (gazette.url("/sitemaps/archive-2019.xml"), minutes(6 * 365 * 24 * 60)),
+    ]), content_type="application/xml")
+    room.expected["sitemap"] = [gazette.url(p) for p in [*taken,
+                                                         "/news/gazette-market-hall.html"]]
+    room.never += [gazette.url(p) for p in old] + [gazette.url("/sitemaps/archive-2019.xml")]
+
+    # Elsewhere Daily: stories the "most read" boxes point to
+    foreign = [serve_article(elsewhere, f"/2025/03/2{n}/elsewhere-most-read-story-number-{n}",
+                             f"Elsewhere story {n}", minutes(300)) for n in range(3)]
+    room.never += foreign
+
+    # Section Ledger: /politics/ and its pages 2, 3 (read) and 4 (beyond section_pages)
+    ledger.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /members/\n",
+                                         content_type="text/plain")
+    pages = {
+        1: ("/politics/", ["/2025/03/24/envoys-prepare-new-round-of-talks",
+                           "/politics/ministers-debate-the-harbour-budget-again",
+                           "/members/2025/03/24/members-only-briefing-on-the-talks"]),
+        2: ("/politics/page/2/", ["/2025/03/23/parliament-passes-the-transport-bill",
+                                  "/politics/opposition-calls-for-an-early-vote"]),
+        3: ("/politics/page/3/", ["/2025/03/22/mayor-opens-the-new-tram-line",
+                                  "/politics/city-council-approves-the-housing-plan"]),
+        4: ("/politics/page/4/", ["/2025/03/21/page-four-story-beyond-the-limit"]),
+    }
+    pagination = {  # three ways of pointing at the next page
+        1: ('<nav class="pagination"><a href="/politics/page/2/">2</a> '
+            '<a href="/politics/page/2/">Next &raquo;</a></nav>', ""),
+        2: ('<p><a href="/politics/">1</a> <a href="/politics/page/3/">3</a></p>',
+            '<link rel="next" href="/politics/page/3/">'),
+        3: ('<p><a href="/politics/page/2/">2</a> <a href="/politics/page/4/">4</a></p>', ""),
+        4: ("", ""),
+    }
+    for number, (path, links) in pages.items():
+        teasers = [(link, f"Report number {i} of page {number} in politics")
+                   for i, link in enumerate(links)]
+        for link in links:
+            serve_article(ledger, link, link.rstrip("/").rsplit("/", 1)[1].replace("-", " "),
+                          minutes(400 + 10 * number))
+        next_html, head_html = pagination[number]
+        ledger.routes[path] = Route(section_page(ledger, f"Politics, page {number}", teasers,
+                                                 foreign, next_html, head_html))
+    room.expected["section"] = [ledger.url(link) for n in (1, 2, 3) for link in pages[n][1]
+                                if not link.startswith("/members/")]
+    room.never += [ledger.url(p) for p in SECTION_FURNITURE]
+    room.never += [ledger.url("/politics/page/4/"), ledger.url(pages[4][1][0]),
+                   ledger.url(pages[1][1][2])]  # robots.txt: Disallow: /members/
+    for path in SECTION_FURNITURE:  # served, so that a wrong request would succeed
+        if not path.startswith("/images/"):
+            serve_article(ledger, path.split("?")[0], "Furniture page", minutes(999))
+
+    # Triple Courier: one article in its feed, its news sitemap and its section page
+    shared = serve_article(courier, "/2025/03/24/courier-shared-story-on-all-three-lists",
+                           "Ferry service resumes after the strike", minutes(50))
+    feed_only = serve_article(courier, "/2025/03/24/courier-story-only-in-the-feed",
+                              "Library extends its opening hours", minutes(70))
+    sitemap_only = serve_article(courier, "/2025/03/24/courier-story-only-in-the-sitemap",
+                                 "Cycle lanes planned for the ring road", minutes(80))
+    section_only = serve_article(courier, "/2025/03/24/courier-story-only-on-the-section",
+                                 "Theatre wins a national award", minutes(90))
+    courier.routes["/rss.xml"] = Route(rss_feed(courier.name, courier.base, [
+        {"title": "Ferry service resumes", "link": shared, "guid": "c-shared",
+         "published": minutes(50)},
+        {"title": "Library extends its hours", "link": feed_only, "guid": "c-feed",
+         "published": minutes(70)}]), content_type="application/rss+xml", conditional=True)
+    courier.routes["/news-sitemap.xml"] = Route(news_sitemap([
+        {"loc": shared, "title": "Ferry service resumes", "published": minutes(50)},
+        {"loc": sitemap_only, "title": "Cycle lanes planned", "published": minutes(80)},
+    ]), content_type="application/xml", conditional=True)
+    courier.routes["/latest/"] = Route(section_page(courier, "Latest", [
+        (shared.removeprefix(courier.base), "Ferry service resumes after the strike"),
+        (section_only.removeprefix(courier.base), "Theatre wins a national award")], []))
+    room.expected["all three"] = [shared]
+    room.expected["feed"] = [feed_only]
+    room.expected["sitemap"].append(sitemap_only)
+    room.expected["section"].append(section_only)
+
+    # Selector Post: short article URLs no heuristic would take; the selector does
+    post_links = [serve_article(post, f"/p/{n}", f"Selector story {n}", minutes(100 + n))
+                  for n in (4821, 4822)]
+    post.routes["/stories"] = Route(b"""<!DOCTYPE html><html><head><title>Stories</title>
+</head><body><div class="top"><a href="/p/about">About</a> <a href="/p/1">Home</a></div>
+<ul class="headlines"><li><a href="/p/4821">Selector story 4821</a>
+<small><a href="/p/tags">tags</a></small></li>
+<li><a href="/p/4822">Selector story 4822</a></li></ul>
+<div class="more"><a href="/p/4000">An older one, outside the list</a></div>
+</body></html>""")
+    room.expected["section"] += post_links
+    room.never += [post.url(p) for p in ("/p/about", "/p/1", "/p/tags", "/p/4000")]
+    return room

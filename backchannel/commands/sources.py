@@ -1,5 +1,6 @@
-"""`backchannel sources list|status`: the sources file as read, and each source's
-polling state in the archive (interval, last success and error, failures, next poll)."""
+"""`backchannel sources list|status|check`: the sources file as read, each source's
+polling state in the archive (interval, last success and error, failures, next poll),
+and a live probe of every source (reachable, entries, robots.txt; no archive writes)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ def register(subparsers) -> None:
     for name, help_text, handler in (
             ("list", "the sources file: outlets, kinds, URLs, intervals", run_list),
             ("status", "each source's interval, last success and error, next poll",
-             run_status)):
+             run_status),
+            ("check", "probe every source once: reachable, entries, robots.txt (no writes)",
+             run_check)):
         action = actions.add_parser(name, help=help_text)
         action.add_argument("--sources", type=Path,
                             help="sources file (default: the configured or shipped one)")
@@ -83,6 +86,48 @@ def run_status(args, settings) -> int:
     for s in never:
         print(f"{s.outlet} — {s.url}\n    never polled")
     return 0
+
+
+def run_check(args, settings) -> int:
+    """Exit 0 when every source answered with a usable feed, sitemap or listing page."""
+    from crawler.run import check_sources
+
+    outcomes = check_sources(settings, args.sources)
+    rows = [check_row(poll) for poll in outcomes]
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{'ok' if row['reachable'] else 'FAILED':<7} {row['kind']:<8} "
+                  f"{row['outlet']} — {row['url']}")
+            found = {"feed": "feed entries", "sitemap": "sitemap URLs",
+                     "section": "article links"}.get(row["kind"], "entries")
+            detail = f"{row['entries']} {found}"
+            if row["kind"] == "sitemap":
+                detail += (f" ({row['recent']} in the window, {row['older']} older, "
+                           f"{row['undated']} undated; {row['documents']} sitemaps read)")
+            if row["kind"] == "section":
+                detail += f"; next page {row['next_page'] or 'none'}"
+            status = f"HTTP {row['status']}" if row["status"] else "no response"
+            print(f"        {status}; {detail}; robots.txt {row['robots'] or 'unknown'}")
+            if row["error"]:
+                print(f"        error: {row['error']}")
+            for problem in row["problems"][:5]:
+                print(f"        note: {problem}")
+        failed = sum(1 for row in rows if not row["reachable"])
+        print(f"{len(rows)} sources checked, {len(rows) - failed} reachable, {failed} failed")
+    return 0 if all(row["reachable"] for row in rows) else 1
+
+
+def check_row(poll) -> dict:
+    return {
+        "outlet": poll.source.outlet, "kind": poll.source.kind, "url": poll.source.url,
+        "reachable": poll.ok, "status": poll.status, "entries": poll.entries,
+        "recent": poll.new_urls, "older": poll.entries_old, "undated": poll.entries_undated,
+        "documents": poll.documents_read, "next_page": poll.next_page,
+        "robots": poll.robots, "error": poll.error, "problems": poll.problems,
+    }
 
 
 def _minutes(value: float) -> str:

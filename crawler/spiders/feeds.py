@@ -1,10 +1,28 @@
-"""The feed spider: conditional GET of each due feed, then one request per article
-URL that the archive has not stored yet."""
+"""The crawl's spider: polls each due source (feed, sitemap or section page), then
+makes one request per article URL that the archive has not stored yet.
+
+One spider class, `NewsSpider`, handles all three kinds of source; it dispatches on
+`SourceState.kind` and gets the sitemap and section parts from the mixins in
+crawler/spiders/sitemaps.py and crawler/spiders/sections.py. One class rather than a
+spider per kind, because:
+
+* an article listed by a feed, a sitemap and a section page is fetched once per pass:
+  all three routes check and fill the same `requested` set, with no coordination
+  between crawlers (in one process Scrapy would run three spiders concurrently, each
+  deciding on its own);
+* politeness stays one budget: one crawler has one downloader, whose per-host slots
+  (concurrency, delay, AutoThrottle) cover every request to a host; three crawlers
+  would each have their own and together hit a host three times as hard;
+* everything about a poll (validators, PollOutcome, failures, interruption) is shared
+  code, so the three kinds are recorded and scheduled the same way.
+
+The feed part lives here: conditional GET of the feed, then its entries."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime
 
 import scrapy
 from scrapy.http import Response
@@ -14,12 +32,18 @@ from twisted.python.failure import Failure
 from archive.store import SourceState
 from backchannel.headers import retry_after
 from crawler.feeds import FeedError, body_hash, parse_feed
-from crawler.items import FetchedPage, PassReport, PollOutcome
+from crawler.items import FetchedPage, ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
+from crawler.sources import Source
+from crawler.spiders.sections import SectionSources
+from crawler.spiders.sitemaps import SitemapSources
 
 log = logging.getLogger(__name__)
 
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+               "text/xml;q=0.9, */*;q=0.5")
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 
 
 def failure_reason(failure: Failure) -> tuple[str, bool]:
@@ -39,75 +63,148 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
     return f"{name}: {text}"[:500], True
 
 
-class FeedSpider(scrapy.Spider):
-    name = "feeds"
+class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
+    """Polls feeds, sitemaps and section pages; yields a FetchedPage per new article.
+
+    `probe=True` (`backchannel sources check`): each source is read (child sitemaps
+    too) but no article page is requested and no validators are sent."""
+
+    name = "news"
 
     def __init__(
         self,
         sources: list[SourceState],
         known_urls: Callable[[list[str]], set[str]],
         report: PassReport,
+        probe: bool = False,
+        now: datetime | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.sources = [s for s in sources if s.kind == "feed"]
+        self.sources = list(sources)
         self.known_urls = known_urls
         self.report = report
-        self.requested: set[str] = set()
+        self.probe = probe
+        self.now = now or datetime.now(UTC)
+        self.requested: set[str] = set()  # article URLs requested in this pass, any route
+        self.options: dict[str, Source] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # source URL → its entry in the sources file (selector, pages, first-pass window)
+        self.options = self.settings.get("BACKCHANNEL_SOURCE_OPTIONS") or {}
+        starters = {"feed": self.feed_request, "sitemap": self.sitemap_request,
+                    "section": self.section_request}
         for source in self.sources:
-            self.report.polls[source.id] = PollOutcome(source)
-            headers = {"Accept": "application/rss+xml, application/atom+xml, "
-                                 "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"}
+            poll = self.report.polls[source.id] = PollOutcome(source)
+            starter = starters.get(source.kind)
+            if starter is None:
+                poll.error = f"{source.url}: unknown kind of source {source.kind!r}"
+                continue
+            yield starter(source)
+
+    def option(self, source: SourceState) -> Source:
+        return self.options.get(source.url) or Source(source.outlet, source.kind, source.url,
+                                                      source.interval_minutes)
+
+    # --- the source's own document: shared by all kinds ---------------------------
+
+    def source_request(self, source: SourceState, callback, accept: str,
+                       conditional: bool = True, meta: dict | None = None) -> scrapy.Request:
+        """GET the source's URL, conditionally (If-None-Match / If-Modified-Since) when
+        the last complete pass left validators."""
+        headers = {"Accept": accept}
+        if conditional and not self.probe:
             if source.etag:
                 headers["If-None-Match"] = source.etag
             if source.last_modified:
                 headers["If-Modified-Since"] = source.last_modified
-            yield scrapy.Request(
-                source.url,
-                callback=self.parse_feed,
-                errback=self.feed_failed,
-                headers=headers,
-                dont_filter=True,
-                meta={"source_id": source.id, "handle_httpstatus_list": [304]},
-            )
+        return scrapy.Request(
+            source.url, callback=callback, errback=self.source_failed, headers=headers,
+            dont_filter=True,
+            meta={"source_id": source.id, "handle_httpstatus_list": [304], **(meta or {})},
+        )
 
-    def parse_feed(self, response: Response):
+    def read_source_response(self, response: Response) -> PollOutcome | None:
+        """Record status, validators and server hints of a source's response; None when
+        it has not changed since the last pass (304, or the same bytes)."""
         poll = self.report.polls[response.meta["source_id"]]
         poll.status = response.status
-        poll.etag = _header(response, b"ETag")
-        poll.last_modified = _header(response, b"Last-Modified")
-        poll.max_age = max_age(_header(response, b"Cache-Control"))
+        poll.robots = self.robots_verdict()
+        poll.etag = header(response, b"ETag")
+        poll.last_modified = header(response, b"Last-Modified")
+        poll.max_age = max_age(header(response, b"Cache-Control"))
         if response.status == 304:
             poll.unchanged = True
-            log.info("feed not modified", extra={"source": poll.source.url})
-            return
+            log.info("%s not modified", poll.source.kind, extra={"source": poll.source.url})
+            return None
         digest = body_hash(response.body)
         poll.body_sha256 = digest
-        if digest == poll.source.body_sha256:
+        if digest == poll.source.body_sha256 and not self.probe:
             poll.unchanged = True  # some servers send a new ETag for the same bytes
-            return
-        try:
-            feed = parse_feed(response.body, response.url, _header(response, b"Content-Type"))
-        except FeedError as exc:
-            poll.error = f"{response.url}: {exc}"
-            poll.body_sha256 = None
-            log.error("feed unusable: %s", exc, extra={"source": poll.source.url})
-            return
-        for problem in feed.problems:
-            log.warning("%s", problem, extra={"source": poll.source.url})
-        poll.problems = feed.problems
-        poll.entries = len(feed.entries)
-        poll.ttl_minutes = feed.ttl_minutes
-        poll.entry_times = [e.published for e in feed.entries if e.published]
-        candidates = [e for e in feed.entries if e.url not in self.requested]
-        stored = self.known_urls([e.url for e in candidates])
+            return None
+        return poll
+
+    def robots_verdict(self) -> str:
+        return "allowed" if self.settings.getbool("ROBOTSTXT_OBEY") else "not checked"
+
+    def source_failed(self, failure: Failure) -> None:
+        request = failure.request
+        poll = self.report.polls[request.meta["source_id"]]
+        reason, _ = failure_reason(failure)
+        poll.error = f"{poll.source.url}: {reason}"
+        if ROBOTS_FORBIDDEN in reason:
+            poll.robots = "disallowed"
+        elif type(failure.value).__name__ != "PrivateAddressRefusedRequest":
+            poll.robots = self.robots_verdict()
+        if isinstance(failure.value, HttpError):
+            poll.status = failure.value.response.status
+            poll.retry_after = retry_after(header(failure.value.response, b"Retry-After"))
+        log.error("%s failed: %s", poll.source.kind, reason,
+                  extra={"source": poll.source.url, "url": request.url})
+
+    feed_failed = source_failed  # the name it had when feeds were the only kind
+
+    # --- further documents of a source: child sitemaps, listing pages 2… -----------
+
+    def follow_up(self, poll: PollOutcome, url: str, callback, meta: dict,
+                  headers: dict | None = None) -> scrapy.Request:
+        poll.pages_pending += 1
+        return scrapy.Request(
+            url, callback=callback, errback=self.follow_up_failed, headers=headers,
+            meta={"source_id": poll.source.id, "handle_httpstatus_list": [304], **meta},
+        )
+
+    def follow_up_failed(self, failure: Failure) -> None:
+        """A child sitemap or further listing page failed: the source goes on with what
+        it has (a sitemap source whose every sitemap failed fails: see `closed`)."""
+        request = failure.request
+        reason, transient = failure_reason(failure)
+        poll = self.report.polls[request.meta["source_id"]]
+        poll.pages_pending -= 1
+        poll.documents_failed += 1
+        if type(failure.value).__name__ == "PassInterrupted":
+            poll.interrupted = True
+        if transient:
+            poll.transient_page_failures += 1  # keep the validators: read it all next time
+        poll.problems.append(f"{request.url}: {reason}")
+        log.warning("%s document failed: %s", poll.source.kind, reason,
+                    extra={"source": poll.source.url, "url": request.url})
+
+    # --- articles: shared by all kinds ---------------------------------------------
+
+    def take_entries(self, poll: PollOutcome, entries: Iterable[ListedPage],
+                     ) -> Iterator[scrapy.Request]:
+        """A request for each listed article that neither the archive nor this pass
+        (through any source) has already: one fetch per article per pass."""
+        candidates = [e for e in entries if e.url not in self.requested]
+        stored = self.known_urls([e.url for e in candidates]) if candidates else set()
         for entry in candidates:
-            if entry.url in stored:
+            if entry.url in stored or entry.url in self.requested:
                 continue
             self.requested.add(entry.url)
             poll.new_urls += 1
+            if self.probe:
+                continue
             poll.pages_pending += 1
             yield scrapy.Request(
                 entry.url,
@@ -117,29 +214,20 @@ class FeedSpider(scrapy.Spider):
             )
 
     def parse_page(self, response: Response):
-        entry = response.meta["entry"]
+        entry: ListedPage = response.meta["entry"]
         self.report.pages_fetched += 1
         self.report.polls[response.meta["source_id"]].pages_pending -= 1
         yield FetchedPage(
             url=entry.url,
             final_url=response.url,
             status=response.status,
-            content_type=_header(response, b"Content-Type"),
+            content_type=header(response, b"Content-Type"),
             body=response.body,
             source_id=response.meta["source_id"],
-            entry_ids=[entry.entry_id],
+            entry_ids=[entry.entry_id] if entry.entry_id else [],
             entry_title=entry.title,
             entry_published=entry.published,
         )
-
-    def feed_failed(self, failure: Failure) -> None:
-        request = failure.request
-        poll = self.report.polls[request.meta["source_id"]]
-        reason, _ = failure_reason(failure)
-        poll.error = f"{poll.source.url}: {reason}"
-        if isinstance(failure.value, HttpError):
-            poll.retry_after = retry_after(_header(failure.value.response, b"Retry-After"))
-        log.error("feed failed: %s", reason, extra={"source": poll.source.url, "url": request.url})
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
@@ -154,7 +242,41 @@ class FeedSpider(scrapy.Spider):
         log.warning("page failed: %s", reason,
                     extra={"source": poll.source.url, "url": request.url})
 
+    # --- feeds -----------------------------------------------------------------------
 
-def _header(response: Response, name: bytes) -> str | None:
+    def feed_request(self, source: SourceState) -> scrapy.Request:
+        return self.source_request(source, self.parse_feed, FEED_ACCEPT)
+
+    def parse_feed(self, response: Response):
+        poll = self.read_source_response(response)
+        if poll is None:
+            return
+        try:
+            feed = parse_feed(response.body, response.url, header(response, b"Content-Type"))
+        except FeedError as exc:
+            poll.error = f"{response.url}: {exc}"
+            poll.body_sha256 = None
+            log.error("feed unusable: %s", exc, extra={"source": poll.source.url})
+            return
+        for problem in feed.problems:
+            log.warning("%s", problem, extra={"source": poll.source.url})
+        poll.problems = feed.problems
+        poll.entries = len(feed.entries)
+        poll.ttl_minutes = feed.ttl_minutes
+        poll.entry_times = [e.published for e in feed.entries if e.published]
+        yield from self.take_entries(poll, (
+            ListedPage(e.url, e.title, e.published, e.entry_id) for e in feed.entries))
+
+    def closed(self, reason: str) -> None:
+        self.sitemaps_closed()
+
+
+FeedSpider = NewsSpider  # the name it had when feeds were the only kind
+
+
+def header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+_header = header
