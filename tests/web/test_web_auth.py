@@ -7,18 +7,17 @@ import logging
 
 import httpx
 import pytest
-from webserver import running
+from webserver import empty_archive, running
 
-from archive.db import connect
 from web.app import create_app
 
 TOKEN = "correct-horse-battery-staple-42"
 
 
-@pytest.fixture
-def base(database_url):
-    connect(database_url).close()  # an empty, migrated archive is enough here
-    with running(create_app(database_url, token=TOKEN)) as url:
+@pytest.fixture(scope="module")
+def base(pg_server):
+    with empty_archive(pg_server) as database_url, \
+            running(create_app(database_url, token=TOKEN)) as url:
         yield url
 
 

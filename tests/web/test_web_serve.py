@@ -3,6 +3,7 @@ environment or the configuration file, a busy port, and a clean stop."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import socket
 import subprocess
@@ -11,9 +12,9 @@ import time
 
 import httpx
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
-from backchannel.commands.serve import is_loopback, web_token
+from backchannel.commands.serve import is_loopback, run, web_token
 from backchannel.config import load_settings
 
 TOKEN = "serve-test-token-9f3a"
@@ -25,12 +26,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_refuses_a_public_address_without_a_token(cli_env):
-    result = run_cli(["serve", "--host", "0.0.0.0", "--port", str(free_port())], cli_env,
-                     timeout=60)
-    assert result.returncode == 2
-    assert "refusing to listen on 0.0.0.0 without a token" in result.stderr
-    assert "BACKCHANNEL_WEB_TOKEN" in result.stderr
+def serve(host: str, port: int, database_url: str | None = None) -> int:
+    """The command's handler in this process (the subprocess test below covers main())."""
+    settings = load_settings({"BACKCHANNEL_DATABASE_URL": database_url or ""})
+    return run(argparse.Namespace(host=host, port=port), settings)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
+def test_refuses_a_public_address_without_a_token(host, capsys, monkeypatch):
+    monkeypatch.delenv("BACKCHANNEL_WEB_TOKEN", raising=False)
+    assert serve(host, free_port()) == 2
+    error = capsys.readouterr().err
+    assert f"refusing to listen on {host} without a token" in error
+    assert "BACKCHANNEL_WEB_TOKEN" in error
 
 
 def test_serves_with_the_token_and_never_prints_it(cli_env):
@@ -65,13 +73,12 @@ def test_serves_with_the_token_and_never_prints_it(cli_env):
     assert "stopped" in err
 
 
-def test_a_busy_port_is_a_clear_error(cli_env):
+def test_a_busy_port_is_a_clear_error(database_url, capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        result = run_cli(["serve", "--port", str(busy.getsockname()[1])], cli_env,
-                         timeout=60)
-    assert result.returncode == 1 and "cannot listen on 127.0.0.1:" in result.stderr
+        assert serve("127.0.0.1", busy.getsockname()[1], database_url) == 1
+    assert "cannot listen on 127.0.0.1:" in capsys.readouterr().err
 
 
 def test_token_from_the_configuration_file(tmp_path):

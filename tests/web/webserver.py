@@ -6,11 +6,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 import uvicorn
+from psycopg.conninfo import make_conninfo
+
+from archive.db import connect
 
 
 @contextmanager
@@ -34,6 +38,21 @@ def running(app) -> Iterator[str]:
         server.should_exit = True
         thread.join(15)
         sock.close()
+
+
+@contextmanager
+def empty_archive(pg_server: str) -> Iterator[str]:
+    """A fresh, migrated, empty database on the test server, for a whole module."""
+    name = f"t_web_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    url = make_conninfo(pg_server, dbname=name)
+    try:
+        connect(url).close()
+        yield url
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def one(database_url: str, query: str, *params) -> dict | None:
