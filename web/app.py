@@ -54,6 +54,9 @@ def create_app(database_url: str, token: str | None = None) -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(pool.close)
 
+    if not (HERE / "templates" / "base.html").is_file():
+        raise RuntimeError(f"{HERE}/templates is missing: the package was installed without "
+                           "its data files (see [tool.setuptools.package-data])")
     app = FastAPI(title="backchannel", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     css = (HERE / "static" / "style.css").read_text(encoding="utf-8")

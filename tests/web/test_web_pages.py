@@ -19,7 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-SCREENSHOT = ROOT / "test-artifacts" / "web-stories.png"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots, for a person to look at
 
 
 @pytest.fixture(scope="module")
@@ -148,14 +148,15 @@ def test_in_a_browser(crawled_archive, site, browser):
     page.goto(base + "/")
     expect(page.locator("h1")).to_have_text("Stories")
     expect(page.get_by_role("link", name=HOSTILE)).to_be_visible()  # text, not a script
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-stories.png"), full_page=True)
 
     geneva = story_id(crawled_archive, "geneva-1")
     page.locator(f'a.story-link[href="/stories/{geneva}"]').click()
     expect(page).to_have_url(f"{base}/stories/{geneva}")
     expect(page.locator("ol.outlets li")).to_have_text(["Harbour Post", "Valley Times"])
     expect(page.locator("td.outlet")).to_have_text(["Harbour Post", "Valley Times"])
+    page.screenshot(path=str(ARTIFACTS / "web-story.png"), full_page=True)
 
     page.get_by_role("link", name="Search", exact=True).click()
     page.fill("input[name=q]", "prisoner exchange")
@@ -164,12 +165,14 @@ def test_in_a_browser(crawled_archive, site, browser):
     expect(page.locator("p.count")).to_have_text("1 result")
     marks = page.locator("ol.results mark").all_inner_texts()
     assert {m.lower() for m in marks} >= {"prisoner", "exchange"}
+    page.screenshot(path=str(ARTIFACTS / "web-search.png"), full_page=True)
 
     page.locator("a.result").first.click()
     expect(page.locator("h1")).to_have_text("Geneva meeting between envoys: what we know")
 
     page.goto(f"{base}/articles/{article_id(crawled_archive, 'hostile')}")
     expect(page.locator("h1")).to_have_text(HOSTILE)
+    page.screenshot(path=str(ARTIFACTS / "web-article.png"), full_page=True)
     assert page.title().startswith('<script>alert("x")</script>')
     assert dialogs == []  # no alert() ran anywhere
     page.close()
