@@ -241,7 +241,7 @@ def export(conn: psycopg.Connection, filters: Filters, batch: int = 1000,
 
 def get_article(conn: psycopg.Connection, ref: int | str) -> dict | None:
     """One article by id or URL, with its story, the article it copies and its copies."""
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
         condition, value = "a.id = %s", int(ref)
     else:
         condition, value = "(a.url = %s OR a.canonical_url = %s)", str(ref).strip()
