@@ -106,7 +106,9 @@ def run_check(args, settings) -> int:
             detail = f"{row['entries']} {found}"
             if row["kind"] == "sitemap":
                 detail += (f" ({row['recent']} in the window, {row['older']} older, "
-                           f"{row['undated']} undated; {row['documents']} sitemaps read)")
+                           f"{row['undated']} undated)")
+                if row["documents"]:
+                    detail += f" from {row['documents']} linked sitemaps"
             if row["kind"] == "section":
                 detail += f"; next page {row['next_page'] or 'none'}"
             status = f"HTTP {row['status']}" if row["status"] else "no response"

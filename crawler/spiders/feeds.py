@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -164,6 +165,24 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
 
     feed_failed = source_failed  # the name it had when feeds were the only kind
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        return spider
+
+    def request_dropped(self, request: scrapy.Request, spider=None) -> None:
+        """A request the scheduler dropped gets neither callback nor errback; were it
+        still counted as pending, its source would look unfinished and be polled again
+        at once, every pass. Our requests skip Scrapy's duplicate filter (a redirect to
+        a page already requested would be dropped), so this is a safety net."""
+        poll = self.report.polls.get(request.meta.get("source_id"))
+        if poll is not None and request.meta.get("pending"):
+            poll.pages_pending -= 1
+            poll.problems.append(f"{request.url}: dropped by the scheduler")
+            log.warning("request dropped: %s", request.url,
+                        extra={"source": poll.source.url, "url": request.url})
+
     # --- further documents of a source: child sitemaps, listing pages 2… -----------
 
     def follow_up(self, poll: PollOutcome, url: str, callback, meta: dict,
@@ -171,7 +190,9 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
         poll.pages_pending += 1
         return scrapy.Request(
             url, callback=callback, errback=self.follow_up_failed, headers=headers,
-            meta={"source_id": poll.source.id, "handle_httpstatus_list": [304], **meta},
+            dont_filter=True,  # de-duplicated per source here; see `request_dropped`
+            meta={"source_id": poll.source.id, "handle_httpstatus_list": [304],
+                  "pending": True, **meta},
         )
 
     def follow_up_failed(self, failure: Failure) -> None:
@@ -210,7 +231,8 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
                 entry.url,
                 callback=self.parse_page,
                 errback=self.page_failed,
-                meta={"source_id": poll.source.id, "entry": entry},
+                dont_filter=True,  # `requested` de-duplicates; see `request_dropped`
+                meta={"source_id": poll.source.id, "entry": entry, "pending": True},
             )
 
     def parse_page(self, response: Response):

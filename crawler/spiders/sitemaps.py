@@ -29,6 +29,7 @@ from scrapy.http import Response
 
 from crawler.items import ListedPage, PollOutcome
 from crawler.sitemaps import (
+    MAX_CHILD_SITEMAPS,
     MAX_DEPTH,
     MAX_ENTRIES,
     SitemapError,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 SLACK = timedelta(hours=1)  # entries dated a little before the last success still count
 SITEMAP_ACCEPT = ("application/xml, text/xml;q=0.9, application/x-gzip;q=0.8, "
                   "application/gzip;q=0.8, */*;q=0.5")
+PROBE_CHILD_SITEMAPS = 10  # `sources check` reads no more children of an index
 ENTRY_TIMES_KEPT = 100  # the newest entry dates, for the posting-rate estimate
 
 
@@ -140,7 +142,12 @@ class SitemapSources:
         if parsed.kind == "sitemapindex":
             if depth == 0:  # the sitemaps it lists change while it does not
                 poll.etag = poll.last_modified = poll.body_sha256 = None
-            children, old = select_sitemaps(parsed.sitemaps, since)
+            limit = PROBE_CHILD_SITEMAPS if self.probe else MAX_CHILD_SITEMAPS
+            children, old = select_sitemaps(parsed.sitemaps, since, limit)
+            left = len(parsed.sitemaps) - old - len(children)
+            if left > 0:
+                poll.problems.append(f"{response.url}: {left} more sitemaps changed in the "
+                                     f"window than the {limit} read")
             log.info("sitemap index: %d sitemaps, %d changed in the window", len(
                 parsed.sitemaps), len(children), extra={"source": poll.source.url,
                                                         "url": response.url})

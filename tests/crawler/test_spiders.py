@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import run_cli
-from newsroom import Newsroom, news_sitemap, publish_spider_outlets, serve_article
+from newsroom import (
+    Newsroom,
+    Route,
+    news_sitemap,
+    publish_spider_outlets,
+    report_paragraphs,
+    serve_article,
+    sitemap_index,
+)
 
 
 @pytest.fixture
@@ -180,3 +188,58 @@ sections = ["{ledger.url('/members/')}"]
     assert "robots.txt disallowed" in table.stdout and "Forbidden by robots.txt" in table.stdout
     assert "ok      sitemap  Sitemap Gazette" in table.stdout
     assert not newsroom.requests(ledger.name, "/members/")
+
+
+def test_a_page_redirecting_to_another_listed_page_leaves_no_poll_unfinished(
+        newsroom, cli_env, db, tmp_path):
+    """Scrapy's duplicate filter would silently drop the redirect to a page already
+    requested, and its source would wait for it forever (polled again at once, every
+    pass). Both sources here list documents and pages the other lists too."""
+    site = newsroom.site("Redirecting Outlet")
+    now = datetime.now(UTC)
+    target = serve_article(site, "/2025/03/24/the-page-both-entries-end-up-on",
+                           "Where both end up", now)
+    site.routes["/2025/03/24/an-old-address-of-the-same-page"] = Route(
+        status=301, headers={"Location": target})
+    old = site.url("/2025/03/24/an-old-address-of-the-same-page")
+    site.routes["/a.xml"] = Route(news_sitemap([{"loc": old, "published": now},
+                                                {"loc": target, "published": now}]),
+                                  content_type="application/xml")
+    site.routes["/index-1.xml"] = Route(sitemap_index([(site.url("/a.xml"), now)]),
+                                        content_type="application/xml")
+    site.routes["/index-2.xml"] = site.routes["/index-1.xml"]
+    sources = write_sources(tmp_path, f"""allow_private_addresses = true
+[[outlets]]
+name = "{site.name}"
+sitemaps = ["{site.url('/index-1.xml')}", "{site.url('/index-2.xml')}"]
+""")
+    result = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    states = db.execute("SELECT url, next_poll_at - last_polled_at AS wait FROM sources"
+                        ).fetchall()
+    assert all(s["wait"] > timedelta(minutes=4) for s in states), states
+    stored = {r["url"] for r in db.execute("SELECT url FROM articles")}
+    assert stored == {old, target}
+
+
+def test_sitemap_title_and_date_stand_in_for_what_the_page_lacks(newsroom, cli_env, db,
+                                                                 tmp_path):
+    site = newsroom.site("Bare Outlet")
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=45)
+    text = "".join(f"<p>{p}</p>" for p in report_paragraphs("the new ferry timetable"))
+    site.routes["/news/ferry"] = Route(f"<html><body><div>{text}</div></body></html>".encode())
+    site.routes["/news.xml"] = Route(news_sitemap([
+        {"loc": site.url("/news/ferry"), "title": "Ferry timetable changes in April",
+         "published": published}]), content_type="application/xml")
+    sources = write_sources(tmp_path, f"""allow_private_addresses = true
+[[outlets]]
+name = "{site.name}"
+sitemaps = ["{site.url('/news.xml')}"]
+""")
+    result = run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = db.execute("SELECT title, published_at, outlet, feed_entry_ids FROM articles"
+                     ).fetchone()
+    assert row["title"] == "Ferry timetable changes in April"
+    assert row["published_at"] == published
+    assert row["outlet"] == site.name and row["feed_entry_ids"] == []
