@@ -185,6 +185,7 @@ class Selection:
     recent: list[SitemapEntry] = field(default_factory=list)  # newest first
     old: int = 0  # dated before the window
     undated: int = 0  # no date at all: cannot tell new from old, so not taken
+    over_limit: int = 0  # recent, but beyond the limit (the oldest of them)
 
 
 def select_entries(entries: list[SitemapEntry], since: datetime,
@@ -200,6 +201,7 @@ def select_entries(entries: list[SitemapEntry], since: datetime,
         else:
             selection.recent.append(entry)
     selection.recent.sort(key=lambda e: e.when, reverse=True)
+    selection.over_limit = max(0, len(selection.recent) - max(0, limit))
     del selection.recent[max(0, limit):]
     return selection
 

@@ -169,6 +169,9 @@ class SitemapSources:
         if selection.undated:
             poll.problems.append(f"{response.url}: {selection.undated} entries without a "
                                  f"date left out")
+        if selection.over_limit:
+            poll.problems.append(f"{response.url}: {selection.over_limit} recent entries "
+                                 f"beyond {MAX_ENTRIES} per source left out (the oldest)")
         log.info("sitemap: %d entries, %d in the window, %d older, %d undated",
                  len(parsed.entries), len(selection.recent), selection.old, selection.undated,
                  extra={"source": poll.source.url, "url": response.url})

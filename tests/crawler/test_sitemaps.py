@@ -76,6 +76,7 @@ def test_entry_limit_keeps_the_newest():
                for n in range(10)]
     selection = select_entries(entries, datetime(2025, 3, 3).astimezone(), limit=3)
     assert [e.url for e in selection.recent] == [f"https://ex.org/{n}" for n in (9, 8, 7)]
+    assert (selection.old, selection.over_limit) == (2, 5)
 
 
 def test_a_zip_bomb_is_refused():
