@@ -73,8 +73,21 @@ def test_case(case):
 def test_classification_shape():
     result = classify(None, "")
     assert result == Classification(contact_story=False, call_status="none", evidence=None)
-    assert result.to_dict() == {"contact_story": False, "call_status": "none", "evidence": None}
+    assert result.to_dict() == {"contact_story": False, "call_status": "none", "evidence": None,
+                                "stance": None}
     assert CLASSIFIER_VERSION.startswith("rules-") and "+cues-" in CLASSIFIER_VERSION
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    ("Dmitry Peskov said there had been no telephone conversation between Vladimir Putin "
+     "and Donald Trump, and that reports of such a call were untrue.", "denial"),
+    ("Vladimir Putin had a telephone conversation with US President Donald Trump on Monday; "
+     "the presidents discussed a ceasefire.", "reported"),
+    ("Two people familiar with the matter said Vladimir Putin and Donald Trump spoke by "
+     "phone on Monday.", "uncertain"),
+])
+def test_the_stance_says_how_the_deciding_sentence_speaks(text, stance):
+    assert classify(None, text).stance == stance
 
 
 def test_title_alone_can_carry_the_story():
