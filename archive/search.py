@@ -50,11 +50,13 @@ def make_filters(query: str | None = None, outlets: list[str] | str | None = Non
     query = (query or "").strip() or None
     if query and len(query) > MAX_QUERY:
         raise SearchError(f"query: at most {MAX_QUERY} characters")
-    if query and "\x00" in query:
-        raise SearchError("query: contains a NUL character")
+    if query:
+        _check_text(query, "query")
     if isinstance(outlets, str):
         outlets = [outlets]
     outlets = [o.strip() for o in outlets or [] if o and o.strip()]
+    for outlet in outlets:
+        _check_text(outlet, "outlet")
     if status is not None and status not in STATUSES:
         raise SearchError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
     if story is not None and story != "":
@@ -94,7 +96,23 @@ def parse_when(value: str | date, name: str, end_of_day: bool = False) -> dateti
             raise SearchError(f"{name}: {text!r} is not a date (YYYY-MM-DD) or an ISO "
                               "date-time") from None
     moment = datetime.combine(day, time(), tzinfo=UTC)
-    return moment + timedelta(days=1) if end_of_day else moment
+    if not end_of_day:
+        return moment
+    try:
+        return moment + timedelta(days=1)
+    except OverflowError:  # until 9999-12-31: the end of time, as far as dates go
+        return datetime.max.replace(tzinfo=UTC)
+
+
+def _check_text(value: str, name: str) -> None:
+    """PostgreSQL takes UTF-8 text without NUL: a value it would refuse is the user's
+    mistake (SearchError), not a database error."""
+    if "\x00" in value:
+        raise SearchError(f"{name}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SearchError(f"{name}: is not valid text (a lone surrogate)") from None
 
 
 def _where(filters: Filters) -> tuple[sql.Composable, dict]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 import trafilatura
 from htmldate import find_date
@@ -42,7 +43,7 @@ from crawler.extractors.text import (
     strip_site_name,
     tidy_lines,
 )
-from crawler.pages import decode_html
+from crawler.pages import decode_html, plausible_date, storable, xml_safe_html
 from crawler.urls import host_of
 
 # Precision mode's text shorter than this share of the balanced text's prose: it lost
@@ -58,6 +59,11 @@ JSONLD_MIN_INSIDE = 0.9  # share of the JSON-LD body's 4-grams found in the extr
 JSONLD_MIN_COVER = 0.75  # share of the extracted text's 4-grams found in the JSON-LD body
 # Below this many characters an extraction counts as nothing found.
 MIN_TEXT = 200
+# What a hostile page can put in the metadata is cut to these lengths.
+MAX_TITLE = 1000
+MAX_FIELD = 300  # site name, each author, language
+MAX_AUTHORS = 20
+MAX_DESCRIPTION = 5000
 
 
 @dataclass
@@ -78,9 +84,11 @@ class Extracted:
 def extract(
     page: bytes | str, url: str | None = None, content_type: str | None = None
 ) -> Extracted:
-    """Extract the main article of an HTML page. Empty text means no article was found."""
+    """Extract the main article of an HTML page. Empty text means no article was found.
+    Every field comes out as the archive can store it (no NUL, no lone surrogates, no
+    control characters, bounded metadata, a plausible publication date)."""
     html = decode_html(page, content_type) if isinstance(page, bytes) else page
-    tree = parse_html(html)
+    tree = parse_html(xml_safe_html(html))
     if tree is None:
         return Extracted(title=None, text="", published=None, url=url)
     ld = read_json_ld(tree)
@@ -92,15 +100,25 @@ def extract(
     headlines = [title, meta.title, *page_titles(tree)]
     text = drop_edge_boilerplate(drop_leading_title(tidy_lines(text), headlines))
     return Extracted(
-        title=title,
-        text=text,
+        title=_field(title, MAX_TITLE),
+        text=storable(text),
         published=published_date(tree, meta.date, ld),
-        authors=split_authors(meta.author) or ld.authors,
-        site_name=meta.sitename or ld.publisher or None,
-        url=meta.url or url,
-        language=detect_language(text) or declared_language(tree) or ld.language,
-        description=meta.description or None,
+        authors=[a for a in (_field(a, MAX_FIELD) for a in
+                             (split_authors(meta.author) or ld.authors)[:MAX_AUTHORS]) if a],
+        site_name=_field(meta.sitename or ld.publisher, MAX_FIELD),
+        url=_field(meta.url, None) or url,
+        language=_field(detect_language(text) or declared_language(tree) or ld.language,
+                        MAX_FIELD),
+        description=_field(meta.description, MAX_DESCRIPTION),
     )
+
+
+def _field(value: object, limit: int | None) -> str | None:
+    """A metadata string as the archive can store it; None for nothing."""
+    if value is None:
+        return None
+    text = storable(str(value)).strip()
+    return (text[:limit] if limit else text) or None
 
 
 def parse_html(html: str) -> HtmlElement | None:
@@ -180,14 +198,24 @@ def published_date(tree: HtmlElement, found: str | None, ld: ArticleData) -> str
     """trafilatura's publication date (htmldate: the original, not the modified date),
     given its time and offset when a page's own publication stamp says the same day."""
     stamps = [s for s in [ld.published, *meta_dates(tree)] if s]
-    normalised = [d for d in (normalise_date(s) for s in stamps) if d]
+    normalised = [d for d in (normalise_date(s) for s in stamps) if d and _plausible(d)]
     day = normalise_date(found) if found else None
+    day = day if day and _plausible(day) else None
     if day is None:
         return normalised[0] if normalised else None
     for stamp in normalised:
         if stamp.startswith(day) and len(stamp) > len(day):
             return stamp
     return day
+
+
+def _plausible(stamp: str) -> bool:
+    """An ISO date or date-time within the bounds news can have (crawler.pages)."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return False
+    return plausible_date(when)
 
 
 def _host(url: str | None) -> str | None:

@@ -1,18 +1,35 @@
 """Feed bytes → entries, with feedparser as the parser only (its own fetching has no
-timeout; fetching is Scrapy's job). Malformed feeds keep whatever entries parse."""
+timeout; fetching is Scrapy's job). Malformed feeds keep whatever entries parse.
+
+Feeds are written by strangers, so before feedparser sees a body:
+* a DOCTYPE declaring external entities (XXE), parameter entities, or entities that
+  expand to markup or to other entities (the "billion laughs" bomb) fails the feed;
+  only short character entities (`<!ENTITY nbsp "&#160;">`) pass;
+* a feed listing more than MAX_ENTRIES entries is cut before the next one, so that
+  parsing costs the same for 50,000 entries as for a thousand (a pass runs in one
+  thread: a long parse would stall every download in it)."""
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from xml.parsers import expat
 
 import feedparser
 
+from crawler.pages import plausible_date, storable
 from crawler.urls import BadURL, normalize_url
 
 MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
+MAX_PROBLEMS = 20  # problems listed one by one; the rest are counted
+MAX_TITLE = 1000  # characters of an entry's title kept
+MAX_ENTRY_ID = 1000
+# An allowed entity's value: a few characters or character references, no markup.
+MAX_ENTITY_VALUE = 16
 
 
 class FeedError(ValueError):
@@ -39,15 +56,27 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _entry_date(entry: dict) -> datetime | None:
+def _entry_date(entry: dict, problems: list[str], index: int) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, TypeError):
+                when = datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, TypeError, OSError):
                 continue
+            if plausible_date(when):
+                return when
+            problems.append(f"entry {index + 1}: implausible date {when:%Y-%m-%d}; ignored")
+            return None
     return None
+
+
+def clean_text(value: object, limit: int | None = None) -> str | None:
+    """A feed's string as the archive can store it; None for nothing."""
+    if value is None:
+        return None
+    text = storable(str(value))
+    return text[:limit] if limit else text
 
 
 def _entry_link(entry: dict) -> str | None:
@@ -62,18 +91,30 @@ def _entry_link(entry: dict) -> str | None:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse RSS or Atom. Raises FeedError when the body is no feed; otherwise returns
-    every usable entry, de-duplicated by normalised URL, with problems listed."""
+    """Parse RSS or Atom. Raises FeedError when the body is no feed (or a hostile one,
+    see the module docstring); otherwise returns every usable entry (at most
+    MAX_ENTRIES), de-duplicated by normalised URL, with problems listed."""
+    refused = entity_problem(body)
+    if refused:
+        raise FeedError(refused)
+    problems: list[str] = []
+    listed = count_entries(body)
+    if listed > MAX_ENTRIES:
+        body = cut_entries(body, MAX_ENTRIES)
+        problems.append(f"feed lists {listed} entries; kept the first {MAX_ENTRIES}")
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
-    problems: list[str] = []
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed ({reason or 'no feed elements found'})")
     if parsed.get("bozo"):
-        problems.append(f"malformed feed, parsed leniently: {parsed.get('bozo_exception')}")
-    base = parsed.feed.get("link") or url
+        problems.insert(0, "malformed feed, parsed leniently: "
+                           f"{clean_text(parsed.get('bozo_exception'), 300)}")
+    # Relative links: "/path" against the feed's own URL; "path" against the feed's
+    # <link> when that is a web address, else the feed's URL.
+    channel = parsed.feed.get("link")
+    base = channel if isinstance(channel, str) and _is_web_url(channel) else url
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     for index, entry in enumerate(parsed.entries):
@@ -83,7 +124,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             )
             break
         link = _entry_link(entry)
-        if not link:
+        if not link or not isinstance(link, str):
             problems.append(f"entry {index + 1} has no link; skipped")
             continue
         try:
@@ -96,13 +137,142 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         seen.add(article_url)
         entries.append(FeedEntry(
             url=article_url,
-            entry_id=str(entry.get("id") or article_url)[:1000],
-            title=entry.get("title"),
-            published=_entry_date(entry),
+            entry_id=clean_text(entry.get("id"), MAX_ENTRY_ID) or article_url,
+            title=clean_text(entry.get("title"), MAX_TITLE),
+            published=_entry_date(entry, problems, index),
         ))
     ttl = parsed.feed.get("ttl")
     try:
         ttl_minutes = int(ttl) if ttl else None
     except (TypeError, ValueError):
         ttl_minutes = None
-    return ParsedFeed(entries, parsed.feed.get("title"), ttl_minutes, problems)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"… and {more} more problems"]
+    return ParsedFeed(entries, clean_text(parsed.feed.get("title"), MAX_TITLE), ttl_minutes,
+                      problems)
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        normalize_url(value)
+    except BadURL:
+        return False
+    return True
+
+
+# --- hostile XML ---------------------------------------------------------------------
+
+# The prolog: whitespace, the XML declaration and other processing instructions,
+# comments; then a DOCTYPE or the root element.
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b", re.I)
+_ENTITY = re.compile(
+    rb"<!ENTITY\s+(%\s*)?([^\s\"'>]+)\s+(?:(SYSTEM|PUBLIC)\b|\"([^\"]*)\"|'([^']*)')", re.S)
+_SAFE_ENTITY_VALUE = re.compile(rb"(?:&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});|[^&%<>])*")
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """The body in an ASCII-compatible encoding for the byte patterns above."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(codec, "replace").encode("utf-8")
+    if body[:2] == b"<\x00":
+        return body.decode("utf-16-le", "replace").encode("utf-8")
+    if body[:2] == b"\x00<":
+        return body.decode("utf-16-be", "replace").encode("utf-8")
+    return body[3:] if body.startswith(codecs.BOM_UTF8) else body
+
+
+def entity_problem(body: bytes) -> str | None:
+    """Why the feed's DOCTYPE is refused, or None when it has none or only harmless
+    character entities. External entities are never read, entity references never
+    multiply: this refuses such feeds with a reason instead of relying on the parser."""
+    text = _as_utf8(body)
+    pos = 0
+    while True:  # skip the prolog up to a DOCTYPE; no DOCTYPE: nothing declared
+        match = _PROLOG_ITEM.match(text, pos)
+        if match is None:
+            break
+        pos = match.end()
+    if not _DOCTYPE.match(text, pos):
+        return None
+    bracket, close = text.find(b"[", pos), text.find(b">", pos)
+    if bracket == -1 or (close != -1 and close < bracket):
+        end = close if close != -1 else len(text)  # no internal subset
+    else:
+        end = text.find(b"]>", bracket)
+        end = len(text) if end == -1 else end
+    subset = text[pos:end]
+    if b"<!ENTITY" not in subset:
+        return None
+    at = text.find(b"<!ENTITY", pos)
+    while at != -1 and at < end:
+        decl = _ENTITY.match(text, at)
+        if decl is None:
+            return "feed declares a malformed XML entity; refused"
+        name = decl.group(2).decode("utf-8", "replace")[:50]
+        if decl.group(3):
+            return (f"feed declares an external XML entity {name!r} ({decl.group(3).decode()} "
+                    "…): refused, external entities are never read")
+        if decl.group(1):
+            return f"feed declares an XML parameter entity {name!r}; refused"
+        value = decl.group(4) if decl.group(4) is not None else decl.group(5)
+        if len(value) > MAX_ENTITY_VALUE or not _SAFE_ENTITY_VALUE.fullmatch(value):
+            return (f"feed declares an XML entity {name!r} that expands to markup, other "
+                    "entities or long text (an entity-expansion bomb?); refused")
+        at = text.find(b"<!ENTITY", decl.end())
+    return None
+
+
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""")
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]", re.I)
+_ENTRY_NAMES = {"item", "entry"}
+
+
+def count_entries(body: bytes) -> int:
+    """How many entries the feed lists: start tags of items and entries (cheap)."""
+    return len(_ENTRY_START.findall(_as_utf8(body)))
+
+
+class _Enough(Exception):
+    pass
+
+
+def cut_entries(body: bytes, keep: int) -> bytes:
+    """The feed with everything from entry `keep + 1` on removed. With well-formed XML,
+    the elements still open there are closed, so the strict parser reads the rest;
+    otherwise the cut is at the entry's start tag and feedparser parses leniently."""
+    text = _as_utf8(body)
+    if text is not body and not body.startswith(codecs.BOM_UTF8):  # was UTF-16/32
+        text = _XML_ENCODING.sub(rb"\1utf-8\2", text, count=1)
+    stack: list[tuple[str, bool]] = []  # open elements: name, whether an entry
+    entries: list[int] = []  # byte offsets of the entries' start tags
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def start(name: str, attrs) -> None:
+        is_entry = name.rpartition(":")[2].lower() in _ENTRY_NAMES and not any(
+            entry for _, entry in stack)
+        if is_entry:
+            entries.append(parser.CurrentByteIndex)
+            if len(entries) > keep:
+                raise _Enough
+        stack.append((name, is_entry))
+
+    def end(name: str) -> None:
+        if stack:
+            stack.pop()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(text, True)
+    except _Enough:
+        closing = "".join(f"</{name}>" for name, _ in reversed(stack))
+        return text[:entries[-1]] + closing.encode("utf-8")
+    except (expat.ExpatError, ValueError):
+        pass
+    starts = [m.start() for m in _ENTRY_START.finditer(text)]
+    return text[:starts[keep]] if len(starts) > keep else text

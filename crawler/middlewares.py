@@ -1,18 +1,27 @@
-"""Scrapy downloader middlewares of our own: the private-address guard and retries
-that back off instead of hammering a struggling server."""
+"""Scrapy downloader middlewares of our own: the private-address guard, retries that
+back off instead of hammering a struggling server, and a clear, final reason for a
+download abandoned at the size cap."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import socket
+from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    IgnoreRequest,
+    NotConfigured,
+)
 from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
 
-from crawler.netguard import PrivateAddressRefused, check_url
+from crawler.netguard import PrivateAddressRefused, check_url, is_public_ip
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,51 @@ class PrivateAddressGuard:
             raise PrivateAddressRefusedRequest(str(exc)) from None
 
 
+class ResolverRefusalMiddleware:
+    """When the connection's own lookup gives a private address (DNS rebinding: the
+    guard above was told a public one), crawler.resolver refuses it, but Twisted's
+    endpoint reports only "no results for hostname lookup", which reads as a passing
+    DNS failure: retried, and the page fetched again every pass. This looks at the
+    address the resolver got (Scrapy's DNS cache, else a new lookup) and, when it is
+    private, fails the request for good with the reason."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.getbool("BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured("private addresses allowed")
+        return cls()
+
+    async def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
+            return None
+        host = urlsplit(request.url).hostname or ""
+        address = _cached_address(host) or await asyncio.to_thread(_lookup, host)
+        try:
+            private = bool(address) and not is_public_ip(address)
+        except ValueError:
+            private = False
+        if private:
+            reason = f"{host} resolves to a private or loopback address ({address}); refused"
+            log.warning("refused %s: %s", request.url, reason, extra={"url": request.url})
+            raise PrivateAddressRefusedRequest(reason)
+        return None
+
+
+def _cached_address(host: str) -> str | None:
+    from scrapy.resolver import dnscache
+
+    address = dnscache.get(host)
+    return address if isinstance(address, str) else None
+
+
+def _lookup(host: str) -> str | None:
+    """The lookup Twisted's threaded resolver makes."""
+    try:
+        return socket.gethostbyname(host)
+    except (OSError, UnicodeError, ValueError):
+        return None
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retry, with exponential backoff and jitter before each new attempt,
     and a server's Retry-After honoured (up to a cap)."""
@@ -70,3 +124,43 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(result, Request):
             await asyncio.sleep(self._delay(result))
         return result
+
+
+class SizeCapMiddleware:
+    """A download Scrapy abandons at DOWNLOAD_MAXSIZE fails with DownloadCancelledError,
+    which says nothing when the body had no Content-Length (the size only showed while
+    streaming) and reads as a passing failure, so the page's feed would keep its old
+    validators and the page be fetched again every pass, forever. This turns it into an
+    IgnoreRequest (final) that says why. Bytes are counted per request from Scrapy's
+    bytes_received signal, so only a cancellation past the cap is turned."""
+
+    COUNTER = "backchannel_bytes_received"
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if not middleware.maxsize:
+            raise NotConfigured("no size cap")
+        crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
+        return middleware
+
+    def bytes_received(self, data: bytes, request: Request, spider=None) -> None:
+        request.meta[self.COUNTER] = request.meta.get(self.COUNTER, 0) + len(data)
+
+    def process_request(self, request: Request) -> None:
+        request.meta[self.COUNTER] = 0  # a redirect or retry copies the meta: start over
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, DownloadCancelledError):
+            return None
+        cap = request.meta.get("download_maxsize", self.maxsize)
+        received = request.meta.get(self.COUNTER, 0)
+        if "max size" in str(exception):  # refused on its Content-Length
+            raise IgnoreRequest(f"larger than max_page_bytes ({cap} bytes): {exception}")
+        if cap and received > cap:
+            raise IgnoreRequest(f"larger than max_page_bytes ({cap} bytes): abandoned after "
+                                f"{received} bytes")
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import UTC, date, datetime, timedelta
 
 from charset_normalizer import from_bytes
 
@@ -203,3 +204,52 @@ def _decodes(page: bytes, codec: str) -> bool:
 def looks_like_html(page: bytes) -> bool:
     head = page[:2048].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head
+
+
+# --- what the archive can store --------------------------------------------------------
+
+# Characters that neither XML (trafilatura serialises its tree as XML, and drops a whole
+# article over one of them) nor PostgreSQL's text type (NUL) can hold: the C0 controls
+# but tab and newlines, lone surrogates, and the non-characters U+FFFE and U+FFFF.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));?")
+
+
+def storable(text: str) -> str:
+    """The text without the characters above."""
+    return _UNSTORABLE.sub("", text)
+
+
+def _xml_char(code: int) -> bool:
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def _drop_bad_reference(match: re.Match) -> str:
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    return match.group(0) if _xml_char(code) else ""
+
+
+def xml_safe_html(html: str) -> str:
+    """The page without the characters above, raw or written as numeric character
+    references (`&#1;`, `&#xFFFE;`): the parser would turn those into the same."""
+    html = storable(html)
+    return _CHAR_REF.sub(_drop_bad_reference, html) if "&#" in html else html
+
+
+# Publication dates outside these bounds are not those of news (a page or feed saying
+# 9999-12-31 or 1000-01-01 is broken); they are dropped, never stored.
+EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)  # clocks and time zones of sites are often wrong
+
+
+def plausible_date(when: datetime | date) -> bool:
+    """Whether a stated publication time can be that of news."""
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    elif when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return EARLIEST_DATE <= when <= datetime.now(UTC) + FUTURE_SLACK
+    except OverflowError:
+        return False

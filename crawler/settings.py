@@ -37,6 +37,8 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
             "crawler.middlewares.PrivateAddressGuard": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.middlewares.SizeCapMiddleware": 560,
+            "crawler.middlewares.ResolverRefusalMiddleware": 570,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",

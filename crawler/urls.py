@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import courlan
 
 FETCHABLE_SCHEMES = ("http", "https")
+# Longer URLs are refused: no real article URL is this long (the sitemap protocol caps
+# URLs at 2,048 characters), and a URL must fit a btree index entry of the archive.
+MAX_URL_BYTES = 2048
+# Characters no host name can hold (IPv6 literals lose their brackets in urlsplit).
+_BAD_HOST = re.compile(r"[\x00-\x20\x7f-\x9f<>\"{}|\\^`%/?#@\[\]\ufffd]")
+# What a normalised URL must not contain: controls, spaces, lone surrogates.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
 
 
 class BadURL(ValueError):
@@ -20,21 +28,28 @@ def normalize_url(url: str, base: str | None = None) -> str:
     raw = (url or "").strip()
     if not raw:
         raise BadURL("empty URL")
-    if base:
-        raw = urljoin(base, raw)
     try:
+        if base:
+            raw = urljoin(base, raw)
         parts = urlsplit(raw)
-    except ValueError as exc:
+        hostname, port = parts.hostname, parts.port  # both parse, and may raise
+    except ValueError as exc:  # "Invalid IPv6 URL", a port out of range, …
         raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
     if parts.scheme.lower() not in FETCHABLE_SCHEMES:
         raise BadURL(f"not an http(s) URL: {raw[:200]!r}")
-    if not parts.hostname:
+    if not hostname:
         raise BadURL(f"URL has no host: {raw[:200]!r}")
+    if _BAD_HOST.search(hostname) or port == 0:
+        raise BadURL(f"URL has an invalid host or port: {raw[:200]!r}")
     try:
-        cleaned = courlan.normalize_url(raw, strict=False)
+        cleaned = urldefrag(courlan.normalize_url(raw, strict=False)).url
     except Exception as exc:  # courlan raises several kinds on odd input
         raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
-    return urldefrag(cleaned).url
+    if _UNSAFE.search(cleaned):
+        raise BadURL(f"URL holds control characters: {raw[:200]!r}")
+    if len(cleaned.encode("utf-8")) > MAX_URL_BYTES:
+        raise BadURL(f"URL longer than {MAX_URL_BYTES} bytes: {raw[:200]!r}…")
+    return cleaned
 
 
 def host_of(url: str) -> str:
