@@ -10,7 +10,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.db import connect, database_url
+import psycopg
+
+from archive.db import DatabaseError, connect, database_url, error_line
 from archive.store import (
     SourceState,
     due_sources,
@@ -79,10 +81,19 @@ def _states(conn, sources, sources_path: Path | None) -> dict[str, SourceState]:
     return states
 
 
-def finish_pass(conn, settings: Settings, report: PassReport) -> None:
+def finish_pass(conn, settings: Settings, report: PassReport, reconnect=None) -> None:
+    """Record each source's outcome. With `reconnect` (a function returning a new
+    connection), a connection that a database restart broke is replaced once."""
     policy = PollingPolicy.from_settings(settings)
     for poll in report.polls.values():
-        save_poll(conn, poll, policy)
+        try:
+            save_poll(conn, poll, policy)
+        except psycopg.OperationalError:
+            if reconnect is None or not (conn.broken or conn.closed):
+                raise
+            conn = reconnect()
+            reconnect = None
+            save_poll(conn, poll, policy)
 
 
 def crawl_once(settings: Settings, sources_path: Path | None = None,
@@ -95,6 +106,29 @@ def crawl_once(settings: Settings, sources_path: Path | None = None,
 
     url = database_url(settings)
     conn = connect(url)
+
+    def reconnect() -> psycopg.Connection:
+        nonlocal conn
+        conn.close()
+        conn = connect(url, migrate_now=False)
+        return conn
+
+    def known(urls: list[str]) -> set[str]:
+        """The URLs already stored. Should the database be restarted meanwhile, on a new
+        connection; should it be down, none: the pages are fetched and, not stored,
+        leave their feeds unfinished (an exception here would lose the feed's entries
+        and save its validators as if all were read)."""
+        try:
+            return known_urls(conn, urls)
+        except psycopg.OperationalError as exc:
+            log.warning("lost the database connection (%s); reconnecting", error_line(exc))
+        try:
+            return known_urls(reconnect(), urls)
+        except (psycopg.OperationalError, DatabaseError) as exc:
+            log.error("cannot look up stored articles (%s); fetching all %d listed",
+                      error_line(exc), len(urls))
+            return set()
+
     try:
         todo, conf = plan_pass(conn, settings, sources_path, all_sources)
         report = report if report is not None else PassReport()
@@ -103,10 +137,14 @@ def crawl_once(settings: Settings, sources_path: Path | None = None,
             conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
             process = CrawlerProcess({**conf, "LOG_INSTALL_ROOT_HANDLER": False})
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
-            process.crawl(NewsSpider, sources=todo,
-                          known_urls=lambda urls: known_urls(conn, urls), report=report)
+            process.crawl(NewsSpider, sources=todo, known_urls=known, report=report)
             process.start()
-        finish_pass(conn, settings, report)
+        try:
+            finish_pass(conn, settings, report, reconnect)
+        except (psycopg.OperationalError, DatabaseError) as exc:
+            raise DatabaseError(
+                f"the sources' outcome could not be recorded ({error_line(exc)}); "
+                "they will be polled again by the next pass") from None
         return report
     finally:
         conn.close()
@@ -218,3 +256,75 @@ def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
         wait_at_least=poll.retry_after or 0.0,
         hint=hint,
     )
+
+
+# --- distributed workers (`backchannel run --role worker`) ---------------------------
+
+_worker_plans: dict[tuple, tuple] = {}  # (file, interval) → ((mtime, size), sources, conf)
+
+
+def plan_sources(conn, settings: Settings, sources_path: Path | None,
+                 source_ids: list[int]) -> tuple[list[SourceState], dict]:
+    """For a distributed worker: the polling state of the named sources, read only (the
+    scheduler syncs the sources file into the archive), and the Scrapy settings. A source
+    no longer in the file is left out. The file is re-read only when it changed."""
+    sources_path = sources_path or settings.sources
+    path = Path(sources_path) if sources_path else None
+    try:
+        stat = path.stat() if path else None
+        signature = (stat.st_mtime_ns, stat.st_size) if stat else None
+    except OSError:
+        signature = None
+    key = (str(path), settings.default_interval_minutes)
+    cached = _worker_plans.get(key)
+    if cached is None or signature is None or cached[0] != signature:
+        sources = load_sources(sources_path, settings.default_interval_minutes)
+        allow_private = (settings.allow_private_addresses
+                         or bool(sources.allow_private_addresses))
+        conf = scrapy_settings(settings, allow_private)
+        conf["BACKCHANNEL_SOURCES"] = str(sources_path) if sources_path else ""
+        conf["BACKCHANNEL_SOURCE_OPTIONS"] = {s.url: s for s in sources.sources}
+        cached = (signature, {s.url: s.outlet for s in sources.sources}, conf)
+        _worker_plans[key] = cached
+    _, outlet_of, conf = cached
+    rows = conn.execute(
+        """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
+                  consecutive_failures, effective_interval_seconds, last_success_at
+           FROM sources WHERE id = ANY(%s) ORDER BY id""",
+        (list(source_ids),),
+    ).fetchall()
+    todo = [SourceState(outlet=outlet_of[row["url"]], **row) for row in rows
+            if row["url"] in outlet_of]
+    return todo, dict(conf)
+
+
+async def crawl_sources(settings: Settings, url: str, source_ids: list[int],
+                        sources_path: Path | None = None, outbox=None,
+                        running: list | None = None) -> PassReport:
+    """Poll the named sources now, due or not (the scheduler decided), inside an already
+    running asyncio reactor: fetch, extract, classify, store, and record each poll, as
+    `crawl_pass` does for the sources it finds due."""
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    conn = connect(url, migrate_now=False)
+    try:
+        todo, conf = plan_sources(conn, settings, sources_path, source_ids)
+        report = PassReport()
+        report.sources_due = len(todo)
+        if todo:
+            conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
+            runner = AsyncCrawlerRunner(conf)
+            crawler = runner.create_crawler(NewsSpider)
+            if running is not None:
+                running.append(crawler)
+            try:
+                await runner.crawl(crawler, sources=todo,
+                                   known_urls=lambda urls: known_urls(conn, urls),
+                                   report=report)
+            finally:
+                if running is not None:
+                    running.remove(crawler)
+        finish_pass(conn, settings, report)
+        return report
+    finally:
+        conn.close()

@@ -1,4 +1,6 @@
-"""`backchannel run`: the daemon (APScheduler), crawling on a schedule until stopped."""
+"""`backchannel run`: the daemon (APScheduler), crawling on a schedule until stopped;
+with `--role scheduler|worker`, the same work spread over many processes and machines
+(scheduler/distributed.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,28 @@ def register(subparsers) -> None:
     parser.add_argument("--sources", type=Path, help="sources file (default: the shipped list)")
     parser.add_argument("--max-passes", type=int, metavar="N",
                         help="stop after N passes (for trials and benchmarks)")
+    parser.add_argument("--role", choices=("all", "scheduler", "worker"), default="all",
+                        help="all: one process does everything (default); scheduler: "
+                             "queue the due sources; worker: run queued polls and deliver "
+                             "alerts (any number, on any machine)")
     parser.set_defaults(handler=run)
 
 
 def run(args, settings) -> int:
     from scheduler.daemon import Daemon, ReactorError
 
+    role = getattr(args, "role", "all")
     try:
-        return Daemon(settings, args.sources).run(max_passes=args.max_passes)
-    except (SourcesError, ReactorError, OSError) as exc:  # OSError: the health port is taken
+        if role == "all":
+            return Daemon(settings, args.sources).run(max_passes=args.max_passes)
+        if args.max_passes is not None:
+            print("backchannel run: --max-passes works with --role all only", file=sys.stderr)
+            return 2
+        from scheduler.distributed import Scheduler, Worker
+
+        cls = Scheduler if role == "scheduler" else Worker
+        return cls(settings, args.sources).run()
+    except (SourcesError, ReactorError, OSError, ValueError) as exc:
+        # OSError: the health port is taken; ValueError: a bad distributed-mode knob
         print(f"backchannel run: {exc}", file=sys.stderr)
         return 2

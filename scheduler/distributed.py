@@ -1,0 +1,347 @@
+"""`backchannel run --role scheduler|worker`: the crawl spread over many processes and
+machines, with procrastinate (PostgreSQL itself as the task queue: no new server).
+
+* The **scheduler** (one per database: it holds the crawler lock) looks for due sources
+  every `tick_seconds`, as the daemon does, and defers one `poll_source` task per due
+  source, with `queueing_lock = "source:ID"` (a source is never queued twice) and
+  `lock = "host:HOST"` (procrastinate runs at most one task per lock at a time across
+  all workers: one poll of a host at a time in the whole cluster, and inside it
+  Scrapy's per-host concurrency and delay). A source whose task is queued or running is
+  not deferred again. It also hands the tasks of dead workers (no heartbeat for
+  `stalled_seconds`) back to the queue.
+* A **worker** (any number, anywhere) runs the tasks: one asyncio reactor for its life,
+  each task a Scrapy crawl of its source through an AsyncCrawlerRunner (fetch, extract,
+  classify, store, record the poll), `worker_concurrency` tasks at once. It also runs
+  alert delivery (the Dispatcher, safe in many processes), and /healthz and /metrics.
+
+Storing is idempotent (unique article URLs, the outbox's unique keys), so a task run
+twice (its worker killed mid-task, the task retried elsewhere) stores and alerts
+nothing twice. procrastinate's schema is created at the first start of either role,
+under an advisory lock; single-machine mode (`--role all`) never touches it.
+
+Knobs beyond the common settings (the TOML file or the environment):
+`worker_concurrency` (4), `stalled_seconds` (30), `heartbeat_seconds` (5), `keep_jobs`
+(0: finished tasks are deleted; 1 keeps them and their events, for audits and tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from alerts.channels import channels_from_settings
+from alerts.dispatch import Dispatcher, RetryPolicy
+from alerts.outbox import Outbox
+from archive.db import connect, database_url
+from archive.locks import CrawlerLock
+from backchannel.config import Settings
+from crawler.sources import load_sources
+from crawler.urls import host_of
+from scheduler.daemon import STOP_DEADLINE, install_asyncio_reactor
+from scheduler.health import HealthServer
+from scheduler.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+QUEUE = "backchannel_polls"
+TASK = "backchannel.poll_source"
+SCHEMA_LOCK = 7_130_003  # (7_130_001 migrations, 7_130_002 the crawler lock)
+
+
+def knob(settings: Settings, name: str, default: float) -> float:
+    """A distributed-mode setting: BACKCHANNEL_NAME, else the TOML file, else default."""
+    raw = os.environ.get("BACKCHANNEL_" + name.upper(), settings.extra.get(name, default))
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {raw!r} is not a number") from None
+
+
+def ensure_queue_schema(url: str) -> bool:
+    """Create procrastinate's tables and functions unless they exist, one process at a
+    time (advisory lock). Returns True when it created them. Upgrading procrastinate
+    across schema versions: apply its migrations (`procrastinate schema --migrations`)."""
+    from procrastinate.schema import SchemaManager
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            exists = conn.execute(
+                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]
+            if exists:
+                return False
+            with conn.transaction():
+                conn.execute(SchemaManager.get_schema())
+            log.info("created the task queue's schema (procrastinate)")
+            return True
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def make_app(url: str, work=None, pool_size: int = 4):
+    """The procrastinate app and its one task. `work(source_id)` runs it (workers only)."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=url, min_size=1, max_size=pool_size,
+        kwargs={"application_name": "backchannel queue"}))
+
+    @app.task(name=TASK, queue=QUEUE,
+              retry=procrastinate.RetryStrategy(max_attempts=5, wait=5, linear_wait=5))
+    async def poll_source(source_id: int) -> None:
+        if work is None:
+            raise RuntimeError("this process runs no tasks")
+        await work(source_id)
+
+    return app, poll_source
+
+
+def in_flight(conn) -> dict[int, str]:
+    """Source id → host lock of every poll task queued or running."""
+    rows = conn.execute(
+        """SELECT queueing_lock, lock FROM procrastinate_jobs
+           WHERE task_name = %s AND status IN ('todo', 'doing')""", (TASK,)).fetchall()
+    found = {}
+    for row in rows:
+        key = row["queueing_lock"] or ""
+        if key.startswith("source:"):
+            found[int(key.split(":", 1)[1])] = row["lock"] or ""
+    return found
+
+
+class Scheduler:
+    """`--role scheduler`: decide what is due and queue it; recover dead workers' tasks."""
+
+    def __init__(self, settings: Settings, sources_path: Path | None = None) -> None:
+        self.settings = settings
+        self.sources_path = sources_path or settings.sources
+        self.metrics = Metrics()
+        self.last_look: float | None = None
+        self.waiting_logged = False
+        self.deferred = 0
+        self.conn = None
+
+    def run(self) -> int:
+        load_sources(self.sources_path, self.settings.default_interval_minutes)  # fail early
+        self.url = database_url(self.settings)
+        connect(self.url).close()  # create or migrate the archive
+        ensure_queue_schema(self.url)
+        self.stalled = knob(self.settings, "stalled_seconds", 30)
+        return asyncio.run(self.main())
+
+    async def main(self) -> int:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        self.already = AlreadyEnqueued
+        settings = self.settings
+        self.lock = CrawlerLock(self.url, "backchannel run --role scheduler")
+        self.health = HealthServer(settings.health_host, settings.health_port, self.url,
+                                   self.metrics, lambda: self.last_look,
+                                   settings.health_max_age_minutes * 60).start()
+        self.app, self.task = make_app(self.url, pool_size=2)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with self.app.open_async():
+            scheduler = AsyncIOScheduler(event_loop=loop)
+            scheduler.add_job(self.tick, "interval", seconds=settings.tick_seconds,
+                              id="schedule", max_instances=1, coalesce=True,
+                              misfire_grace_time=None, next_run_time=datetime.now(UTC))
+            scheduler.start()
+            host, port = self.health.address
+            log.info("scheduler started: a look for due sources every %.1f s; health on "
+                     "http://%s:%d/healthz", settings.tick_seconds, host, port)
+            await stop.wait()
+            log.info("stopping: no more tasks deferred (queued ones stay queued)")
+            scheduler.shutdown(wait=False)
+        self.lock.release()
+        self.health.stop()
+        if self.conn is not None:
+            self.conn.close()
+        log.info("scheduler stopped after deferring %d tasks", self.deferred)
+        return 0
+
+    async def tick(self) -> None:
+        try:
+            await self._tick()
+        except Exception:  # a failed look must not end the scheduler
+            log.exception("scheduling failed; the next look will try again")
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+    async def _tick(self) -> None:
+        from crawler.run import plan_pass
+
+        if not self.lock.held() and not self.lock.try_acquire():
+            if not self.waiting_logged:
+                log.warning("another crawler holds the lock on this database: %s; waiting",
+                            self.lock.holder())
+                self.waiting_logged = True
+            return
+        if self.waiting_logged:
+            log.info("crawler lock acquired")
+            self.waiting_logged = False
+        if self.conn is None or self.conn.closed:
+            self.conn = connect(self.url, migrate_now=False)
+        await self.recover_stalled()
+        due, _ = plan_pass(self.conn, self.settings, self.sources_path, False, None)
+        busy = in_flight(self.conn)
+        per_host = Counter(lock for lock in busy.values())
+        limit = max(1, self.settings.host_polls_per_tick)
+        deferred = 0
+        for state in due:
+            lock = f"host:{host_of(state.url)}"
+            if state.id in busy or per_host[lock] >= limit:
+                continue
+            try:
+                await self.task.configure(lock=lock, queueing_lock=f"source:{state.id}"
+                                          ).defer_async(source_id=state.id)
+            except self.already:
+                continue
+            per_host[lock] += 1
+            deferred += 1
+        self.deferred += deferred
+        self.last_look = time.time()
+        if deferred:
+            log.info("deferred %d poll tasks (%d due, %d already queued or running)",
+                     deferred, len(due), len(busy))
+
+    async def recover_stalled(self) -> None:
+        """Tasks of workers that stopped sending heartbeats go back to the queue."""
+        manager = self.app.job_manager
+        for job in await manager.get_stalled_jobs(task_name=TASK,
+                                                  seconds_since_heartbeat=self.stalled):
+            try:
+                await manager.retry_job(job)
+                log.warning("task %s (%s) of a dead worker put back in the queue",
+                            job.id, job.queueing_lock)
+            except Exception as exc:  # it finished or was retried meanwhile
+                log.info("task %s not retried: %s", job.id, exc)
+
+
+class Worker:
+    """`--role worker`: run poll tasks and deliver alerts until stopped."""
+
+    def __init__(self, settings: Settings, sources_path: Path | None = None) -> None:
+        self.settings = settings
+        self.sources_path = sources_path or settings.sources
+        self.metrics = Metrics()
+        self.running_crawlers: list = []
+        self.stopping = False
+        self.tasks_done = 0
+        self.worker_task: asyncio.Future | None = None
+        self.alive_at: float | None = None
+
+    def run(self) -> int:
+        install_asyncio_reactor()
+        from twisted.internet import reactor
+
+        settings = self.settings
+        sources = load_sources(self.sources_path, settings.default_interval_minutes)
+        from crawler.resolver import install as install_resolver
+
+        install_resolver(reactor, settings.allow_private_addresses
+                         or bool(sources.allow_private_addresses))
+        self.url = database_url(settings)
+        connect(self.url).close()
+        ensure_queue_schema(self.url)
+        self.concurrency = max(1, int(knob(settings, "worker_concurrency", 4)))
+        self.heartbeat = knob(settings, "heartbeat_seconds", 5)
+        self.stalled = knob(settings, "stalled_seconds", 30)
+        self.keep_jobs = bool(knob(settings, "keep_jobs", 0))  # finished tasks kept: audits
+        channels = channels_from_settings(settings)
+        self.outbox = Outbox.from_settings(settings, list(channels))
+        self.health = HealthServer(settings.health_host, settings.health_port, self.url,
+                                   self.metrics, lambda: self.alive_at,
+                                   settings.health_max_age_minutes * 60).start()
+        self.dispatcher = Dispatcher(self.url, channels, RetryPolicy.from_settings(settings),
+                                     set(self.outbox.digest_minutes),
+                                     self.metrics.record_delivery).start()
+        self.app, _ = make_app(self.url, self.poll, pool_size=self.concurrency + 2)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: reactor.callFromThread(self.shutdown))
+        reactor.callWhenRunning(lambda: asyncio.ensure_future(self.main()))
+        reactor.run(installSignalHandlers=False)
+        log.info("worker stopped after %d tasks", self.tasks_done)
+        return 0
+
+    async def main(self) -> None:
+        from twisted.internet import reactor
+
+        name = f"{socket.gethostname()}:{os.getpid()}"
+        try:
+            async with self.app.open_async():
+                host, port = self.health.address
+                log.info("worker %s started: %d tasks at once; health on "
+                         "http://%s:%d/healthz", name, self.concurrency, host, port)
+                self.worker_task = asyncio.ensure_future(self.app.run_worker_async(
+                    queues=[QUEUE], concurrency=self.concurrency, name=name,
+                    install_signal_handlers=False, listen_notify=True,
+                    fetch_job_polling_interval=2.0,
+                    update_heartbeat_interval=self.heartbeat,
+                    stalled_worker_timeout=self.stalled,
+                    shutdown_graceful_timeout=STOP_DEADLINE - 5,
+                    delete_jobs="never" if self.keep_jobs else "successful"))
+                keepalive = asyncio.ensure_future(self._keepalive())
+                try:
+                    await self.worker_task
+                except asyncio.CancelledError:
+                    pass
+                finally:
+                    keepalive.cancel()
+        except Exception:
+            log.exception("the worker failed")
+        finally:
+            self.dispatcher.stop(timeout=3)
+            self.health.stop()
+            if reactor.running:
+                reactor.stop()
+
+    async def _keepalive(self) -> None:
+        while True:  # healthy while the worker loop runs (it polls the queue itself)
+            self.alive_at = time.time()
+            await asyncio.sleep(5)
+
+    async def poll(self, source_id: int) -> None:
+        from crawler.run import crawl_sources
+
+        started = time.monotonic()
+        report = await crawl_sources(self.settings, self.url, [source_id], self.sources_path,
+                                     self.outbox, self.running_crawlers)
+        ended = time.time()
+        self.alive_at = ended
+        self.tasks_done += 1
+        if report.polls:
+            self.metrics.record_pass(report, time.monotonic() - started, ended)
+            log.info("polled source %d: %d pages, %d new articles, %d alerts", source_id,
+                     report.pages_fetched, report.articles_new, len(report.alerts))
+
+    def shutdown(self) -> None:
+        """SIGTERM: no new task; running crawls stop as the daemon's pass does (pages
+        on the wire finish, queued ones are abandoned and their feeds due again)."""
+        from crawler.run import abandon_queued_requests
+
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping: no new tasks; finishing the ones in progress")
+        for crawler in list(self.running_crawlers):
+            asyncio.ensure_future(crawler.stop_async())
+            abandon_queued_requests(crawler)
+        if self.worker_task is not None:
+            self.worker_task.cancel()
+        else:
+            from twisted.internet import reactor
+
+            reactor.stop()
