@@ -28,6 +28,7 @@ MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
 MAX_PROBLEMS = 20  # problems listed one by one; the rest are counted
 MAX_TITLE = 1000  # characters of an entry's title kept
 MAX_ENTRY_ID = 1000
+MAX_TTL_MINUTES = 7 * 24 * 60  # a longer <ttl> is taken as a week (polling caps it lower)
 # An allowed entity's value: a few characters or character references, no markup.
 MAX_ENTITY_VALUE = 16
 
@@ -143,9 +144,11 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         ))
     ttl = parsed.feed.get("ttl")
     try:
-        ttl_minutes = int(ttl) if ttl else None
-    except (TypeError, ValueError):
+        ttl_minutes = int(str(ttl).strip()) if ttl else None
+    except (TypeError, ValueError):  # also more than 4,300 digits
         ttl_minutes = None
+    if ttl_minutes is not None:  # a 400-digit ttl once overflowed the polling policy
+        ttl_minutes = min(ttl_minutes, MAX_TTL_MINUTES) if ttl_minutes > 0 else None
     if len(problems) > MAX_PROBLEMS:
         more = len(problems) - MAX_PROBLEMS
         problems = [*problems[:MAX_PROBLEMS], f"… and {more} more problems"]

@@ -119,7 +119,7 @@ def feeds(draw) -> bytes:
                 + f"<description>{raw(draw(prose))}</description></item>")
     channel_link = xml_text(draw(url_like))
     ttl = draw(st.sampled_from(["", "<ttl>60</ttl>", "<ttl>-5</ttl>", "<ttl>x</ttl>",
-                                "<ttl>" + "9" * 40 + "</ttl>"]))
+                                "<ttl>" + "9" * 400 + "</ttl>", "<ttl>" + "9" * 5000 + "</ttl>"]))
     if atom:
         doc = ("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>"
                f"<link href=\"{channel_link}\"/>{''.join(pieces)}</feed>")
@@ -196,6 +196,7 @@ def check_feed(body: bytes, content_type: str | None = None) -> None:
             assert entry.published.tzinfo is not None
             assert 1970 <= entry.published.year <= datetime.now(UTC).year + 1
     assert storable(parsed.title)
+    assert parsed.ttl_minutes is None or 0 < parsed.ttl_minutes <= 7 * 24 * 60
     assert all(isinstance(p, str) for p in parsed.problems)
 
 

@@ -168,8 +168,12 @@ def test_hostile_feeds_and_pages(newsroom, cli_env, db, tmp_path):
     no_nul = page("/bin/no-nul.html", bytes(b for b in blob if b) or b"x", "text/html")
     feed("/binary.xml", rss(site.name, base, [{"link": binary}, {"link": no_nul}]))
 
+    # a <ttl> of 400 digits (it overflowed the polling policy at the end of the pass)
+    feed("/ttl.xml", rss(site.name, base, [{"link": rooted}]).replace(
+        b"<title>", b"<ttl>" + b"9" * 400 + b"</ttl><title>", 1))
+
     feeds = ["/laughs.xml", "/xxe.xml", "/xxe-http.xml", "/many.xml", "/dates.xml",
-             "/dups.xml", "/links.xml", "/encodings.xml", "/binary.xml"]
+             "/dups.xml", "/links.xml", "/encodings.xml", "/binary.xml", "/ttl.xml"]
     sources = tmp_path / "sources.toml"
     sources.write_text(newsroom.sources_toml({"Good Outlet": ["/rss.xml"],
                                               "Hostile Feeds": feeds}))
@@ -217,8 +221,12 @@ def test_hostile_feeds_and_pages(newsroom, cli_env, db, tmp_path):
     text.encode("utf-8")
     states = {r["url"].rsplit("/", 1)[1]: r for r in db.execute(
         "SELECT url, last_success_at, last_error FROM sources")}
-    for name in ("many.xml", "dates.xml", "dups.xml", "links.xml", "encodings.xml"):
+    for name in ("many.xml", "dates.xml", "dups.xml", "links.xml", "encodings.xml",
+                 "ttl.xml"):
         assert states[name]["last_success_at"] is not None, name
+    ttl = db.execute("SELECT next_poll_at - now() AS wait FROM sources WHERE url LIKE "
+                     "'%/ttl.xml'").fetchone()["wait"]
+    assert ttl.total_seconds() <= 2 * 24 * 3600  # the server's hint, capped at a day
     assert "external XML entity" in states["xxe.xml"]["last_error"]
 
 
@@ -439,3 +447,23 @@ def test_a_feed_of_50000_entries_is_cut_cheaply(atom):
     assert len(parsed.entries) == MAX_ENTRIES
     assert parsed.entries[-1].url == f"http://a.example/{MAX_ENTRIES - 1}"
     assert parsed.problems == [f"feed lists 50000 entries; kept the first {MAX_ENTRIES}"]
+
+
+def test_entity_declarations_in_pages_are_not_expanded():
+    """Pages are parsed as HTML: a DOCTYPE declaring a bomb or an external entity is
+    inert (no expansion, no file read), and the article is still found."""
+    from crawler.extract import extract
+
+    laughs = billion_laughs().split(b"<rss")[0]
+    xxe = b'<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+    paragraphs = "".join(f"<p>{p}</p>" for p in HARBOUR).encode()
+    for head in (laughs, xxe):
+        page = (head + b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>&lol9; &x;'
+                b"</title></head><body><article><h1>Harbour plan</h1>" + paragraphs
+                + b"<p>&lol9; &x;</p></article></body></html>")
+        started = time.monotonic()
+        result = extract(page, "http://a.example/x.html", "application/xhtml+xml")
+        assert time.monotonic() - started < 10
+        assert "warehouses have stood empty" in result.text
+        found = result.text + (result.title or "")
+        assert "lollol" not in found and "root:" not in found
