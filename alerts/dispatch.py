@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 
 from alerts.channels import Channel, DeliveryError
 from alerts.outbox import NOTIFY_CHANNEL
-from archive.db import connect
+from archive.db import DatabaseError, connect, error_line
 from backchannel.config import Settings
 from backchannel.logs import redact
 
@@ -178,9 +178,15 @@ class Dispatcher:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 wait = deliver_due(conn, channel, self.policy,
                                    channel.name in self.digest_channels, self.observer)
-            except psycopg.Error as exc:
+            except (psycopg.Error, DatabaseError) as exc:  # DatabaseError: cannot reconnect
                 log.warning("alert dispatcher for %s: database error: %s", channel.name,
-                            str(exc).strip(), extra={"channel": channel.name})
+                            error_line(exc), extra={"channel": channel.name})
+                if conn is not None:
+                    conn.close()
+                conn, wait = None, IDLE_POLL
+            except Exception:  # a bug: log it, but never let the channel's thread die
+                log.exception("alert dispatcher for %s failed", channel.name,
+                              extra={"channel": channel.name})
                 if conn is not None:
                     conn.close()
                 conn, wait = None, IDLE_POLL

@@ -81,5 +81,14 @@ def connect(settings: Settings | str, *, migrate_now: bool = True) -> psycopg.Co
     return conn
 
 
+def error_line(exc: BaseException) -> str:
+    """A database error's message in one line, without psycopg's context lines; other
+    errors with their type."""
+    if isinstance(exc, psycopg.Error):
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        return _without_password(" ".join(lines[:2])) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _without_password(message: str) -> str:
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", message)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.rows import dict_row
 
+from archive.db import error_line
 from archive.officials import mark_official_outlets, official_stance, set_official_stance
 from archive.store import ArticleRecord, store_article
 from archive.stories import assign_story
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MIN_ARTICLE_WORDS = 40
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+NOT_STORED = "not stored"  # marks a page error that was the archive's, not the page's
 
 
 class NotAnArticle(ValueError):
@@ -106,7 +108,8 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row)
+        self.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
+                                    connect_timeout=10)
         mark_official_outlets(self.conn, self.officials)
 
     def close_spider(self) -> None:
@@ -128,26 +131,17 @@ class ArchivePipeline:
             report.page_errors.append(f"{item.url}: extraction failed: {exc!r}")
             log.exception("extraction failed for %s", item.url, extra={"url": item.url})
             return item
-        alerts: list[int] = []
-        try:
-            with self.conn.transaction():  # the article, its story and its alerts together
-                result = store_article(self.conn, article)
-                if article.outlet in self.officials:  # the government's own word
-                    set_official_stance(self.conn, result.article_id, official_stance(
-                        decision.contact_story, decision.call_status, decision.stance))
-                assignment = assign_story(self.conn, result.article_id) if (
-                    result.is_new or result.changed) else None
-                if assignment is not None and self.outbox is not None:
-                    alerts = self.outbox.record(self.conn, assignment)
-        except Exception as exc:  # nothing of it was stored: have the next pass retry it
-            report.page_errors.append(f"{item.url}: not stored: {exc!r}")
-            poll = report.polls.get(item.source_id)
-            if poll is not None:
-                poll.transient_page_failures += 1
-            log.exception("storing %s failed; it will be fetched again", item.url,
-                          extra={"url": item.url})
-            self._reconnect_if_broken()
-            return item
+        for attempt in (1, 2):
+            try:
+                result, assignment, alerts = self._store(article, decision)
+                break
+            except psycopg.OperationalError as exc:  # the server went away, the disk is full…
+                if attempt == 1 and self._reconnect_if_broken():
+                    continue  # a restart broke the connection: once more on a new one
+                return self._not_stored(item, report, exc)
+            except Exception as exc:  # a bug: say where, and go on with the next page
+                self._reconnect_if_broken()
+                return self._not_stored(item, report, exc, with_traceback=True)
         if assignment is not None and assignment.joined_now:
             report.story_joins.append(assignment)
         for alert_id in alerts:
@@ -164,11 +158,45 @@ class ArchivePipeline:
             report.articles_changed += 1
         return item
 
-    def _reconnect_if_broken(self) -> None:
-        """After a database restart the connection is dead; later pages need a new one."""
+    def _store(self, article: ArticleRecord, decision: Classification):
+        """The article, its story and its alerts, in one transaction: all or nothing."""
+        alerts: list[int] = []
+        with self.conn.transaction():
+            result = store_article(self.conn, article)
+            if article.outlet in self.officials:  # the government's own word
+                set_official_stance(self.conn, result.article_id, official_stance(
+                    decision.contact_story, decision.call_status, decision.stance))
+            assignment = assign_story(self.conn, result.article_id) if (
+                result.is_new or result.changed) else None
+            if assignment is not None and self.outbox is not None:
+                alerts = self.outbox.record(self.conn, assignment)
+        return result, assignment, alerts
+
+    def _not_stored(self, item: FetchedPage, report, exc: Exception,
+                    with_traceback: bool = False) -> FetchedPage:
+        """Nothing of the page was stored: count it as a passing failure of its feed, so
+        that the feed keeps its old validators and the next pass fetches the page again.
+        A database error is one line in the log; anything else gets its traceback."""
+        reason = error_line(exc)
+        report.page_errors.append(f"{item.url}: {NOT_STORED}: {reason}")
+        poll = report.polls.get(item.source_id)
+        if poll is not None:
+            poll.transient_page_failures += 1
+        log.error("storing %s failed; it will be fetched again: %s", item.url, reason,
+                  exc_info=exc if with_traceback else None, extra={"url": item.url})
+        return item
+
+    def _reconnect_if_broken(self) -> bool:
+        """After a database restart the connection is dead; later pages need a new one.
+        True when a new connection was made."""
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
-            return
+            return False
         try:
+            if self.conn is not None:
+                self.conn.close()
             self.open_spider()
         except psycopg.Error as exc:
-            log.error("cannot reconnect to the database: %s", exc)
+            log.error("cannot reconnect to the database: %s", error_line(exc))
+            return False
+        return True
+

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
 from alerts.channels import channels_from_settings
 from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
-from archive.db import connect, database_url
+from archive.db import DatabaseError, connect, database_url
 from archive.locks import CrawlerLock
 from crawler.items import PassReport
 from crawler.run import crawl_once
@@ -47,6 +48,7 @@ def _crawl(args, settings, url, channels, outbox) -> int:
     dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
                             set(outbox.digest_minutes)).start()
     report = PassReport()
+    lost: DatabaseError | None = None
     try:
         with progress(report):
             crawl_once(settings, args.sources, all_sources=args.all_sources, outbox=outbox,
@@ -55,6 +57,8 @@ def _crawl(args, settings, url, channels, outbox) -> int:
         dispatcher.stop()
         print(f"backchannel crawl: {exc}", file=sys.stderr)
         return 2
+    except DatabaseError as exc:  # the database went away during the pass
+        lost = exc
     dispatcher.drain(settings.alert_wait_seconds)
     polls = report.polls.values()
     print(
@@ -66,7 +70,18 @@ def _crawl(args, settings, url, channels, outbox) -> int:
     )
     for poll in report.failed_sources:
         print(f"FAILED {poll.source.outlet}: {poll.error or 'no response'}", file=sys.stderr)
-    return 1 if report.failed_sources else 0
+    from crawler.pipelines import NOT_STORED  # (the pipeline ran: imported already)
+
+    not_stored = [error for error in report.page_errors if f": {NOT_STORED}: " in error]
+    if not_stored:
+        reasons = Counter(error.split(f": {NOT_STORED}: ", 1)[1] for error in not_stored)
+        print(f"backchannel crawl: {len(not_stored)} pages could not be stored; the next "
+              f"pass fetches them again. The database said: "
+              + "; ".join(f"{reason} ({n}x)" if n > 1 else reason
+                          for reason, n in reasons.most_common(3)), file=sys.stderr)
+    if lost is not None:
+        print(f"backchannel crawl: {lost}", file=sys.stderr)
+    return 1 if report.failed_sources or not_stored or lost else 0
 
 
 @contextmanager
