@@ -34,26 +34,97 @@ class EmbeddedUnavailable(RuntimeError):
 
 
 def embedded_database_url(data_dir: Path) -> str:
-    """Start (or reuse) the embedded server in data_dir and return a URL for our database."""
+    """Start (or reuse) the embedded server in data_dir and return a URL for our database.
+
+    A data directory that already holds an archive is only ever started with the
+    mechanism that made it: should that fail (a full disk, a missing package), the
+    error is raised, never an empty second archive started beside the first."""
     data_dir = data_dir.expanduser().resolve()
+    pgdata, system = data_dir / "pgserver", data_dir / "system"
+    has_pgserver = (pgdata / "PG_VERSION").exists()
+    has_system = (system / "data" / "PG_VERSION").exists()
     errors: list[str] = []
+    if has_pgserver or not has_system:
+        try:
+            return _with_database(pgserver_url(pgdata))
+        except ImportError:
+            if has_pgserver:
+                raise EmbeddedUnavailable(
+                    f"the archive in {pgdata} needs the pgserver package, which is not "
+                    "installed") from None
+            errors.append("the pgserver package is not installed (no wheel for this platform)")
+        except Exception as exc:  # pgserver raises plain exceptions on start failures
+            reason = _failure_reason(pgdata, exc)
+            if has_pgserver:
+                raise EmbeddedUnavailable(
+                    f"cannot start the embedded PostgreSQL in {pgdata}: {reason}") from None
+            errors.append(f"pgserver failed: {reason}")
+            log.warning("embedded pgserver failed, trying the system PostgreSQL: %s", reason)
     try:
-        return _with_database(pgserver_url(data_dir / "pgserver"))
-    except ImportError:
-        errors.append("the pgserver package is not installed (no wheel for this platform)")
-    except Exception as exc:  # pgserver raises plain exceptions on start failures
-        errors.append(f"pgserver failed: {exc}")
-        log.warning("embedded pgserver failed, trying the system PostgreSQL: %s", exc)
-    try:
-        return _with_database(system_server_url(data_dir / "system"))
+        return _with_database(system_server_url(system))
     except EmbeddedUnavailable as exc:
+        if has_system:
+            raise
         errors.append(str(exc))
-    raise EmbeddedUnavailable(
-        "cannot start an embedded PostgreSQL: "
-        + "; ".join(errors)
-        + ". Install PostgreSQL (e.g. `apt-get install postgresql`) or set "
-        "BACKCHANNEL_DATABASE_URL to an existing server."
-    )
+    message = "cannot start an embedded PostgreSQL: " + "; ".join(errors)
+    if NO_SPACE not in message:
+        message += (". Install PostgreSQL (e.g. `apt-get install postgresql`) or set "
+                    "BACKCHANNEL_DATABASE_URL to an existing server.")
+    raise EmbeddedUnavailable(message)
+
+
+NO_SPACE = "No space left on device"  # strerror(ENOSPC), as PostgreSQL and Python say it
+
+
+def _failure_reason(pgdata: Path, exc: Exception) -> str:
+    """Why the server did not start, in one line: pgserver's exceptions name only the
+    command that failed; the server's own log says why."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        program = Path(str(exc.cmd[0])).name if exc.cmd else "a PostgreSQL command"
+        reason = f"{program} exited with status {exc.returncode}"
+        detail = _last_server_error(pgdata / "log")
+        if detail:
+            reason += f": {detail}"
+    elif isinstance(exc, subprocess.TimeoutExpired):
+        reason = f"the server did not start within {exc.timeout:.0f} s"
+        detail = _last_server_error(pgdata / "log")
+        if detail:
+            reason += f": {detail}"
+    else:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+    return reason + disk_full_note(pgdata, reason)
+
+
+def _last_server_error(server_log: Path) -> str | None:
+    """The last FATAL or PANIC line the server logged since it last started or stopped."""
+    try:
+        with server_log.open("rb") as handle:
+            handle.seek(max(0, server_log.stat().st_size - 16384))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    found = None
+    for line in lines:
+        if "database system is ready" in line or "database system is shut down" in line:
+            found = None
+        for level in ("FATAL:", "PANIC:"):
+            if level in line:
+                found = level + " " + line.split(level, 1)[1].strip()
+    return found
+
+
+def disk_full_note(path: Path, reason: str = "") -> str:
+    """A hint when the disk holding `path` is full (or the reason says so); else ''."""
+    try:
+        where = path if path.exists() else path.parent
+        free = shutil.disk_usage(where).free
+    except OSError:
+        free = None
+    if NO_SPACE not in reason and (free is None or free >= 1 << 20):
+        return ""
+    said = "" if NO_SPACE in reason else f"{NO_SPACE}: "
+    room = f" ({free} bytes free)" if free is not None else ""
+    return f"; {said}the disk holding {path} is full{room}: free some space and run again"
 
 
 def pgserver_url(pgdata: Path) -> str:

@@ -7,7 +7,9 @@ import argparse
 import importlib
 import sys
 
-from archive.db import DatabaseError
+import psycopg
+
+from archive.db import DatabaseError, error_line
 from archive.embedded import EmbeddedUnavailable
 from backchannel import __version__
 from backchannel.config import ConfigError, load_settings
@@ -63,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args, settings) or 0)
     except (ConfigError, DatabaseError, EmbeddedUnavailable, SourcesError) as exc:
         print(f"backchannel: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:  # the server went away, the disk is full…: no traceback
+        print(f"backchannel: database error: {error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

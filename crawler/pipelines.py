@@ -135,8 +135,9 @@ class ArchivePipeline:
             try:
                 result, assignment, alerts = self._store(article, decision)
                 break
-            except psycopg.OperationalError as exc:  # the server went away, the disk is full…
-                if attempt == 1 and self._reconnect_if_broken():
+            except psycopg.Error as exc:  # the server went away, the disk is full…
+                reconnected = self._reconnect_if_broken()
+                if attempt == 1 and reconnected:
                     continue  # a restart broke the connection: once more on a new one
                 return self._not_stored(item, report, exc)
             except Exception as exc:  # a bug: say where, and go on with the next page

@@ -1,0 +1,558 @@
+"""Faults, end to end, with `backchannel` run as a child process the way a user runs it:
+
+1. the PostgreSQL server restarted in the middle of a pass;
+2. the disk under the embedded database full;
+3. alert endpoints failing in the ways the alert tests do not already cover;
+4. `backchannel crawl` killed with SIGKILL at random moments, 20 times in a row.
+
+Each case ends with the archive checked for half-written work: every contact article in
+its story, every alert with its article, every delivery with its alert, nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import ROOT, run_cli
+from faults import (
+    CONTACTS,
+    OUTLETS,
+    FaultySmtp,
+    OwnServer,
+    Publisher,
+    RawHttpServer,
+    SlowSmtp,
+    SmallDisk,
+    delay_answers,
+    queue_alerts,
+)
+from newsroom import Newsroom, wait_until
+from psycopg.rows import dict_row
+from receivers import HttpReceiver
+
+from alerts.channels.email import EmailChannel
+from alerts.channels.slack import SlackChannel
+from alerts.dispatch import Dispatcher, RetryPolicy
+from alerts.outbox import list_alerts
+
+
+def base_env(tmp_path: Path, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKCHANNEL_")}
+    env.update(BACKCHANNEL_HOME=str(tmp_path / "home"), BACKCHANNEL_DOWNLOAD_DELAY="0",
+               BACKCHANNEL_DOWNLOAD_TIMEOUT="5", BACKCHANNEL_RETRY_TIMES="1",
+               BACKCHANNEL_ALERT_BACKOFF_SECONDS="0.2", BACKCHANNEL_ALERT_WAIT_SECONDS="5",
+               BACKCHANNEL_ALERT_TIMEOUT="5", PYTHONUNBUFFERED="1")
+    if database_url:
+        env["BACKCHANNEL_DATABASE_URL"] = database_url
+    return env
+
+
+def write_sources(tmp_path: Path, room: Newsroom, outlets: list[str]) -> str:
+    path = tmp_path / "sources.toml"
+    path.write_text(room.sources_toml({name: ["/rss.xml"] for name in outlets}),
+                    encoding="utf-8")
+    return str(path)
+
+
+def start_crawl(sources: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "backchannel", "crawl", "--all",
+                                 "--sources", sources], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def query(url: str, sql: str, params=()) -> list[dict]:
+    """One query on a connection of its own (the server may have been restarted)."""
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=5) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def count(url: str, sql: str) -> int:
+    return query(url, f"SELECT count(*) AS n FROM {sql}")[0]["n"]
+
+
+def half_written(url: str, channels: int) -> dict[str, int]:
+    """Everything that would show a pass stopped half-way through an article; all
+    zeros in a sound archive."""
+    return {
+        "contact articles without their story": count(
+            url, """articles a WHERE a.contact_story AND a.call_status = 'unconfirmed'
+                    AND NOT EXISTS (SELECT 1 FROM story_articles s WHERE s.article_id = a.id)"""),
+        "alerts without their article": count(
+            url, "alerts l WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = l.article_id)"),
+        "alerts without their story": count(
+            url, "alerts l WHERE NOT EXISTS (SELECT 1 FROM story_articles s "
+                 "WHERE s.article_id = l.article_id AND s.story_id = l.story_id)"),
+        "deliveries without their alert": count(
+            url, "alert_deliveries d WHERE NOT EXISTS (SELECT 1 FROM alerts l "
+                 "WHERE l.id = d.alert_id)"),
+        "alerts without every channel": count(
+            url, f"alerts l WHERE (SELECT count(*) FROM alert_deliveries d "
+                 f"WHERE d.alert_id = l.id) <> {channels}"),
+        "alerts twice for one outlet and story": count(
+            url, "(SELECT 1 FROM alerts GROUP BY rule, story_id, outlet "
+                 "HAVING count(*) > 1) AS twice"),
+        "(story, outlet) pairs without their alert": count(
+            url, """(SELECT DISTINCT s.story_id, s.outlet FROM story_articles s
+                     EXCEPT SELECT story_id, outlet FROM alerts) AS missing"""),
+    }
+
+
+def no_traceback(output: str) -> bool:
+    return "Traceback" not in output
+
+
+# --- 1. PostgreSQL restarted during a pass ------------------------------------------
+
+@pytest.fixture
+def own_server():
+    try:
+        server = OwnServer()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.close()
+
+
+@pytest.mark.timeout(240)
+def test_a_postgres_restart_in_the_middle_of_a_pass_leaves_nothing_half_written(
+        own_server, tmp_path, http_receiver):
+    room = Newsroom()
+    try:
+        sites = {name: room.site(name) for name in OUTLETS[:3]}
+        # the third outlet's feed answers late: it is read after the restart, on a
+        # connection the restart has broken
+        publisher = Publisher(sites, page_delay=0.4, feed_delay={OUTLETS[2]: 4.0})
+        for index in range(4):
+            for outlet in OUTLETS[:3]:
+                publisher.contact(index, outlet)
+        for number in range(3):
+            publisher.routine(OUTLETS[number], number)
+        sources = write_sources(tmp_path, room, OUTLETS[:3])
+        env = {**base_env(tmp_path, own_server.url),
+               "BACKCHANNEL_WEBHOOK_URL": http_receiver.url("/hook")}
+        assert run_cli(["init"], env).returncode == 0
+
+        proc = start_crawl(sources, env, tmp_path / "crawl.log")
+        try:
+            stored = wait_until(lambda: _stored(own_server.url) >= 2, timeout=90)
+            assert stored, (tmp_path / "crawl.log").read_text()[-3000:]
+            own_server.stop("fast")
+            time.sleep(1.5)  # pages arrive meanwhile and cannot be stored
+            own_server.start()
+            code = proc.wait(timeout=150)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = (tmp_path / "crawl.log").read_text()
+        first = count(own_server.url, "articles")
+        assert no_traceback(output), output[-5000:]
+        assert first < len(publisher.urls), "the restart missed the pass; nothing to test"
+        assert code == 1, output[-3000:]
+        assert "could not be stored" in output, output[-3000:]
+        assert set(half_written(own_server.url, 1).values()) == {0}, \
+            half_written(own_server.url, 1)
+        # a feed with a page not stored keeps no validators: the next pass reads it whole
+        refused = re.findall(r'"storing (\S+) failed', output)
+        assert refused, output[-3000:]
+        for row in query(own_server.url, "SELECT url, etag, body_sha256 FROM sources"):
+            site = row["url"].removesuffix("/rss.xml")
+            unfinished = any(page.startswith(site + "/") for page in refused)
+            assert (row["etag"] is None and row["body_sha256"] is None) == unfinished, row
+
+        again = run_cli(["crawl", "--all", "--sources", sources], env)
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+        urls = [row["url"] for row in query(own_server.url, "SELECT url FROM articles")]
+        assert sorted(urls) == sorted(publisher.urls)  # every article, each once
+        assert set(half_written(own_server.url, 1).values()) == {0}
+        assert count(own_server.url, "alerts") == 4 * 3
+        assert count(own_server.url, "alert_deliveries WHERE status = 'delivered'") == 12
+        hooks = Counter(post.body["alert_id"] for post in http_receiver.accepted_at("/hook"))
+        assert len(hooks) == 12
+    finally:
+        room.close()
+
+
+def _stored(url: str) -> int:
+    try:
+        return count(url, "articles")
+    except psycopg.Error:
+        return 0
+
+
+# --- 2. the disk under the embedded database full -----------------------------------
+
+@pytest.fixture
+def small_disk():
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs of its own: mounting one "
+                    "needs root")
+    try:
+        disk = SmallDisk(160)
+    except PermissionError as exc:
+        pytest.skip(f"cannot mount a small tmpfs to fill: {exc}")
+    yield disk
+    disk.close()
+
+
+def embedded_query(env: dict[str, str], sql: str) -> list[dict]:
+    """Rows of one query on the embedded database, from a child process (which starts
+    the embedded server and stops it as it exits, as every command does)."""
+    code = ("import json, sys\nfrom archive.db import connect\nfrom backchannel.config "
+            "import load_settings\nconn = connect(load_settings(), migrate_now=False)\n"
+            "print(json.dumps(conn.execute(sys.argv[1]).fetchall(), default=str))")
+    result = subprocess.run([sys.executable, "-c", code, sql], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.timeout(240)
+def test_a_full_disk_is_named_and_loses_nothing(small_disk, tmp_path):
+    pytest.importorskip("pgserver", reason="no pgserver wheel for this platform")
+    env = base_env(tmp_path, None)
+    env["BACKCHANNEL_HOME"] = str(small_disk.path / "home")
+    room = Newsroom()
+    try:
+        sites = {name: room.site(name) for name in OUTLETS[:2]}
+        publisher = Publisher(sites, page_delay=0.3, bulky=True)
+        for index in range(2):
+            for outlet in OUTLETS[:2]:
+                publisher.contact(index, outlet)
+        sources = write_sources(tmp_path, room, OUTLETS[:2])
+        first = run_cli(["crawl", "--all", "--sources", sources], env)
+        assert first.returncode == 0, first.stderr[-3000:]
+        before = embedded_query(env, "SELECT id, url, content_sha256 FROM articles ORDER BY id")
+        assert len(before) == 4
+
+        for index in range(2, 8):  # then the disk fills while these are stored
+            for outlet in OUTLETS[:2]:
+                publisher.contact(index, outlet)
+        log = tmp_path / "crawl.log"
+        proc = start_crawl(sources, env, log)
+        try:
+            started = wait_until(lambda: '"stored ' in log.read_text(), timeout=90)
+            small_disk.fill()
+            code = proc.wait(timeout=150)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = log.read_text()
+        assert started, output[-3000:]
+        assert small_disk.free_bytes() < 64 * 1024
+        assert code == 1, output[-3000:]
+        assert "No space left on device" in output, output[-3000:]
+        assert no_traceback(output), output[-5000:]
+
+        for command in (["init"], ["crawl", "--all", "--sources", sources]):
+            full = run_cli(command, env)  # a command started on the full disk
+            assert full.returncode in (1, 2), (command, full.stdout, full.stderr[-3000:])
+            assert "No space left on device" in full.stderr, (command, full.stderr[-3000:])
+            assert no_traceback(full.stderr), (command, full.stderr[-3000:])
+
+        small_disk.release()
+        again = run_cli(["crawl", "--all", "--sources", sources], env)
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+        after = embedded_query(env, "SELECT id, url, content_sha256 FROM articles ORDER BY id")
+        assert after[:4] == before  # nothing stored before the disk filled is lost
+        assert sorted(row["url"] for row in after) == sorted(publisher.urls)
+        assert embedded_query(env, "SELECT count(*) AS n FROM alerts")[0]["n"] == 8 * 2
+    finally:
+        room.close()
+
+
+# --- 3. alert endpoints failing in the ways tests/alerts does not cover --------------
+
+def alert_states(env: dict[str, str]) -> dict[int, dict[str, tuple[str, int]]]:
+    """`alerts list --format json`: alert id → channel → (status, attempts)."""
+    listed = run_cli(["alerts", "list", "--format", "json"], env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    return {row["id"]: {d["channel"]: (d["status"], d["attempts"]) for d in row["deliveries"]}
+            for row in rows}
+
+
+@pytest.fixture
+def faulty_smtp():
+    server = FaultySmtp()
+    yield server
+    server.close()
+
+
+def raw_answer(status: str, headers: dict[str, str], body: bytes):
+    """An HTTP answer written byte by byte, whatever it holds."""
+    def respond(conn, number: int) -> None:
+        head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        conn.sendall(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    return respond
+
+
+def slack_server(first_answer: tuple[str, dict[str, str], bytes]) -> RawHttpServer:
+    """Answers the first post with `first_answer`, every later one as Slack does."""
+    first, ok = raw_answer(*first_answer), raw_answer("200 OK", {"Content-Type": "text/plain"},
+                                                      b"ok")
+    return RawHttpServer(lambda conn, number: (first if number == 1 else ok)(conn, number))
+
+
+PROXY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+def test_endpoints_that_fail_mid_message_get_the_alert_again(
+        db, database_url, tmp_path, faulty_smtp, http_receiver):
+    """SMTP: the connection dropped after the message's bytes, before the 250. Webhook:
+    "200" only after the client gave up (the receiver has it: the repeat carries the
+    same Idempotency-Key). Slack: a proxy's HTML page instead of Slack's answer. Each
+    is retried and then delivered; `alerts list` says so."""
+    ids = queue_alerts(db, ["email", "slack", "webhook"], 2)
+    faulty_smtp.replies = ["drop"]
+    delay_answers(http_receiver, 3.5, times=1)
+    slack = slack_server(("502 Bad Gateway", {"Content-Type": "text/html"}, PROXY_PAGE))
+    try:
+        env = {**base_env(tmp_path, database_url), "BACKCHANNEL_ALERT_TIMEOUT": "2",
+               "BACKCHANNEL_SMTP_URL": faulty_smtp.url(),
+               "BACKCHANNEL_EMAIL_FROM": "backchannel@newsroom.test",
+               "BACKCHANNEL_EMAIL_TO": "desk@newsroom.test",
+               "BACKCHANNEL_SLACK_WEBHOOK_URL": slack.url("/services/T0/B0/secret"),
+               "BACKCHANNEL_WEBHOOK_URL": http_receiver.url("/hook")}
+        result = run_cli(["alerts", "retry"], env)
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        assert no_traceback(result.stderr), result.stderr[-3000:]
+        assert "0 pending, 6 delivered, 0 failed" in result.stdout
+        assert alert_states(env) == {
+            ids[1]: {"email": ("delivered", 1), "slack": ("delivered", 1),
+                     "webhook": ("delivered", 1)},
+            ids[0]: {"email": ("delivered", 2), "slack": ("delivered", 2),
+                     "webhook": ("delivered", 2)}}
+    finally:
+        slack.close()
+    assert [m.message["X-Backchannel-Alert"] for m in faulty_smtp.mails] == [
+        str(i) for i in ids]
+    assert faulty_smtp.attempts == 3 and len(slack.requests) == 3
+    posts = http_receiver.accepted_at("/hook")
+    assert [p.body["alert_id"] for p in posts] == [ids[0], ids[0], ids[1]]
+    # the one repeat (the answer was lost, not the message) says it is one
+    assert posts[0].headers["idempotency-key"] == posts[1].headers["idempotency-key"] \
+        == f"backchannel-alert-{ids[0]}"
+
+
+NEEDS_EMAIL_FIX = pytest.mark.xfail(strict=True, reason=(
+    "alerts/channels/email.py closes the session with `with client:`, whose QUIT raises "
+    "on any reply but 221 after the server has accepted the message (250): the delivery "
+    "counts as failed and the message is sent again on every attempt"))
+NEEDS_SLACK_FIX = pytest.mark.xfail(strict=True, reason=(
+    "slack_sdk decodes the answer's body and raises on bytes it cannot decode, after a "
+    "2xx: alerts/channels/slack.py counts that as unreachable and posts again"))
+OK = ("200 OK", {"Content-Type": "text/plain"}, b"ok")
+
+
+@pytest.mark.parametrize("fault", [
+    pytest.param(("smtp", "hang"), id="smtp-quit-hangs"),
+    pytest.param(("smtp", "421 4.3.2 shutting down"), id="smtp-quit-421",
+                 marks=NEEDS_EMAIL_FIX),
+    pytest.param(("slack", ("200 OK", {"Content-Type": "text/html"},
+                            PROXY_PAGE.replace(b"502", b"200"))), id="slack-200-html"),
+    pytest.param(("slack", ("200 OK", {"Content-Type": "application/octet-stream"},
+                            b"\xff\xfe\x00ok\x81")), id="slack-200-binary",
+                 marks=NEEDS_SLACK_FIX),
+    pytest.param(("slack", ("200 OK", {"Content-Type": "text/plain; charset=x-unknown"},
+                            b"ok")), id="slack-200-unknown-charset", marks=NEEDS_SLACK_FIX),
+])
+def test_trouble_after_the_endpoint_accepted_sends_nothing_twice(db, database_url,
+                                                                 faulty_smtp, fault):
+    """The message was accepted (SMTP 250, HTTP 2xx) and then something odd followed:
+    the delivery is done, and nothing is sent again."""
+    kind, how = fault
+    ids = queue_alerts(db, [kind if kind == "slack" else "email"], 1)
+    server = None
+    if kind == "smtp":
+        faulty_smtp.quit_reply = how
+        channel = EmailChannel(scheme="smtp", host="127.0.0.1", port=faulty_smtp.port,
+                               username=None, password=None, sender="b@newsroom.test",
+                               recipients=["desk@newsroom.test"], timeout=2)
+    else:
+        server = slack_server(how)
+        channel = SlackChannel(server.url("/services/T0/B0/secret"), 2)
+    try:
+        Dispatcher(database_url, {channel.name: channel},
+                   RetryPolicy(attempts=3, base=0.1)).start().drain(6)
+    finally:
+        if server is not None:
+            server.close()
+    # what `alerts list` shows
+    assert [(d["status"], d["attempts"]) for row in list_alerts(db) for d in row["deliveries"]
+            ] == [("delivered", 1)]
+    sent = len(faulty_smtp.mails) if kind == "smtp" else len(server.requests)
+    assert (ids, sent) == (ids, 1)
+
+
+# --- 4. SIGKILL at random moments, twenty times ---------------------------------------
+
+KILL_RUNS = 20
+KILL_SEED = 20250501
+ANSWER_DELAY = 0.5  # receivers hold their "accepted" this long: kills land in between
+
+
+@dataclass
+class Run:
+    started: float
+    ended: float
+    killed: bool
+    in_delivery: int = 0  # messages accepted by a receiver and not yet answered at the kill
+
+
+@pytest.mark.timeout(420)
+def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_with_the_same_key(
+        db, database_url, tmp_path):
+    rng = random.Random(KILL_SEED)
+    room, smtp = Newsroom(), SlowSmtp(ANSWER_DELAY)
+    hook = delay_answers(HttpReceiver(), ANSWER_DELAY)
+    try:
+        publisher = Publisher({name: room.site(name) for name in OUTLETS}, page_delay=0.1)
+        plan = [(index, outlet) for index in range(len(CONTACTS)) for outlet in OUTLETS]
+        plan += [(None, OUTLETS[n % len(OUTLETS)]) for n in range(8)]  # and other news
+        rng.shuffle(plan)
+
+        def publish(count: int) -> None:
+            for _ in range(min(count, len(plan))):
+                index, outlet = plan.pop(0)
+                if index is None:
+                    publisher.routine(outlet, len(publisher.urls))
+                else:
+                    publisher.contact(index, outlet)
+
+        sources = write_sources(tmp_path, room, OUTLETS)
+        env = {**base_env(tmp_path, database_url), "BACKCHANNEL_SMTP_URL": smtp.url(),
+               "BACKCHANNEL_EMAIL_FROM": "backchannel@newsroom.test",
+               "BACKCHANNEL_EMAIL_TO": "desk@newsroom.test",
+               "BACKCHANNEL_WEBHOOK_URL": hook.url("/hook"),
+               "BACKCHANNEL_ALERT_WAIT_SECONDS": "20"}
+        runs: list[Run] = []
+
+        # the first run is not killed: it measures how long a pass takes
+        publish(2)
+        started = time.time()
+        first = run_cli(["crawl", "--all", "--sources", sources], env)
+        runs.append(Run(started, time.time(), killed=False))
+        assert first.returncode == 0, first.stderr[-3000:]
+        duration = runs[0].ended - runs[0].started
+
+        for number in range(KILL_RUNS):
+            publish(2)
+            assert wait_until(lambda: _sessions(db) == 0, timeout=30)  # the last one's gone
+            log = tmp_path / f"kill-{number:02d}.log"
+            proc = start_crawl(sources, env, log)
+            started = time.time()
+            try:
+                proc.wait(timeout=rng.uniform(0.2, 1.0) * duration)
+                runs.append(Run(started, time.time(), killed=False))
+                assert proc.returncode == 0, log.read_text()[-3000:]
+            except subprocess.TimeoutExpired:
+                in_delivery = smtp.answering + hook.answering
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+                runs.append(Run(started, time.time(), killed=True, in_delivery=in_delivery))
+            assert no_traceback(log.read_text()), log.read_text()[-3000:]
+
+        publish(len(plan))
+        assert wait_until(lambda: _sessions(db) == 0, timeout=30)
+        started = time.time()
+        last = run_cli(["crawl", "--all", "--sources", sources], env)
+        runs.append(Run(started, time.time(), killed=False))
+        assert last.returncode == 0, last.stderr[-3000:]
+        assert no_traceback(last.stderr), last.stderr[-3000:]
+        time.sleep(ANSWER_DELAY + 0.5)  # answers still on their way to a dead client
+
+        figures = kill_figures(db, runs, publisher, room, smtp, hook)
+        (tmp_path / "figures.json").write_text(json.dumps(figures, indent=2))
+        print("\nkill runs:", json.dumps(figures, indent=2))
+
+        # every article stored exactly once, whatever was killed where
+        assert sorted(r["url"] for r in db.execute("SELECT url FROM articles")) == \
+            sorted(publisher.urls)
+        # every contact in its story, every alert decided once, with its deliveries
+        assert half_written(database_url, 2) == dict.fromkeys(half_written(database_url, 2), 0)
+        assert figures["stories"] == len(CONTACTS)
+        assert figures["alerts"] == len(CONTACTS) * len(OUTLETS)
+        assert figures["deliveries not delivered"] == 0
+        assert figures["killed with a message accepted and not yet answered"] > 0, \
+            "no kill landed inside a delivery: the exactly-once machinery went untried"
+        for channel in ("email", "webhook"):
+            assert figures[channel]["lost"] == [], channel  # every alert reached each channel
+            assert figures[channel]["duplicates with another key"] == [], channel
+            assert figures[channel]["duplicates outside the window"] == [], channel
+    finally:
+        room.close()
+        smtp.close()
+        hook.close()
+
+
+def _sessions(db) -> int:
+    """Sessions of other processes on the test's database (a killed crawl's linger until
+    the server notices)."""
+    return db.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = "
+                      "current_database() AND pid <> pg_backend_pid()").fetchone()["n"]
+
+
+def kill_figures(db, runs: list[Run], publisher: Publisher, room: Newsroom,
+                 smtp: SlowSmtp, hook: HttpReceiver) -> dict:
+    alert_ids = [r["id"] for r in db.execute("SELECT id FROM alerts ORDER BY id")]
+
+    def run_of(at: float) -> int:
+        return next((n for n, run in enumerate(runs) if run.started <= at <= run.ended + 0.2),
+                    -1)
+
+    def channel(received: list[tuple[int, str, float]]) -> dict:
+        """received: (alert id, its key, when) per message the receiver accepted."""
+        by_alert: dict[int, list[tuple[str, int]]] = {}
+        for alert_id, key, at in received:
+            by_alert.setdefault(alert_id, []).append((key, run_of(at)))
+        repeated = {a: copies for a, copies in by_alert.items() if len(copies) > 1}
+        return {
+            "received": len(received),
+            "alerts received": len(by_alert),
+            "lost": sorted(set(alert_ids) - set(by_alert)),
+            "raw duplicates": sum(len(copies) - 1 for copies in repeated.values()),
+            "duplicates with another key": sorted(
+                a for a, copies in repeated.items() if len({key for key, _ in copies}) > 1),
+            # a repeat is the design's one window only when every copy but the last was
+            # sent by a run that was killed (before it could record the delivery)
+            "duplicates outside the window": sorted(
+                a for a, copies in repeated.items()
+                if any(not runs[n].killed or n < 0 for _, n in copies[:-1])
+                or len({n for _, n in copies}) < len(copies)),
+        }
+
+    mails = [(int(m.message["X-Backchannel-Alert"]), m.message["Message-ID"], m.at)
+             for m in smtp.mails]
+    posts = [(p.body["alert_id"], p.headers.get("idempotency-key"), p.at)
+             for p in hook.accepted_at("/hook")]
+    gets = Counter(room.sites[r.site].url(r.path.split("?", 1)[0]) for r in room.log
+                   if r.status == 200 and not r.path.startswith(("/rss.xml", "/robots.txt")))
+    killed = [run for run in runs if run.killed]
+    return {
+        "runs": len(runs), "killed": len(killed),
+        "killed with a message accepted and not yet answered": sum(
+            1 for run in killed if run.in_delivery),
+        "pass seconds (unkilled)": [round(r.ended - r.started, 1) for r in runs
+                                    if not r.killed],
+        "articles": db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"],
+        "article pages fetched again": sum(n - 1 for n in gets.values() if n > 1),
+        "stories": db.execute("SELECT count(*) AS n FROM stories").fetchone()["n"],
+        "alerts": len(alert_ids),
+        "deliveries": db.execute("SELECT count(*) AS n FROM alert_deliveries").fetchone()["n"],
+        "deliveries not delivered": db.execute(
+            "SELECT count(*) AS n FROM alert_deliveries WHERE status <> 'delivered'"
+        ).fetchone()["n"],
+        "email": channel(mails), "webhook": channel(posts),
+    }
