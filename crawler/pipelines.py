@@ -137,8 +137,10 @@ class ArchivePipeline:
                 break
             except psycopg.Error as exc:  # the server went away, the disk is full…
                 reconnected = self._reconnect_if_broken()
-                if attempt == 1 and reconnected:
-                    continue  # a restart broke the connection: once more on a new one
+                if attempt == 1 and reconnected:  # a restart broke the connection
+                    log.warning("lost the database connection (%s); storing %s again on a "
+                                "new one", error_line(exc), item.url, extra={"url": item.url})
+                    continue
                 return self._not_stored(item, report, exc)
             except Exception as exc:  # a bug: say where, and go on with the next page
                 self._reconnect_if_broken()

@@ -91,6 +91,8 @@ def finish_pass(conn, settings: Settings, report: PassReport, reconnect=None) ->
         except psycopg.OperationalError:
             if reconnect is None or not (conn.broken or conn.closed):
                 raise
+            log.warning("lost the database connection; recording the sources' outcome on "
+                        "a new one")
             conn = reconnect()
             reconnect = None
             save_poll(conn, poll, policy)

@@ -175,14 +175,15 @@ def contact_path(contact: Contact, outlet: str) -> str:
 class Publisher:
     """Each outlet's articles and RSS feed (newest first, at most `feed_size` entries),
     published one at a time. Article pages wait `page_delay` seconds before they
-    answer, feeds `feed_delay` (per outlet)."""
+    answer (or `page_delays[outlet]`), feeds `feed_delay[outlet]`."""
 
     def __init__(self, sites: dict[str, Site], page_delay: float = 0.0,
                  feed_delay: dict[str, float] | None = None, feed_size: int = 50,
-                 bulky: bool = False) -> None:
+                 bulky: bool = False, page_delays: dict[str, float] | None = None) -> None:
         self.sites = sites
         self.bulky = bulky  # contact articles end with a long column of other news
         self.page_delay = page_delay
+        self.page_delays = page_delays or {}
         self.feed_delay = feed_delay or {}
         self.feed_size = feed_size
         self.items: dict[str, list[dict]] = {name: [] for name in sites}
@@ -212,7 +213,7 @@ class Publisher:
         site = self.sites[outlet]
         url = site.url(path)
         body = article_html(title, paragraphs, at, "Staff", outlet, url)
-        site.routes[path] = slow(Route(body), self.page_delay)
+        site.routes[path] = slow(Route(body), self.page_delays.get(outlet, self.page_delay))
         self.items[outlet].insert(0, {"title": title, "link": url, "guid": path,
                                       "published": at})
         self._feed(outlet)

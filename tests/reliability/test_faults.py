@@ -126,41 +126,57 @@ def own_server():
 
 
 @pytest.mark.timeout(240)
-def test_a_postgres_restart_in_the_middle_of_a_pass_leaves_nothing_half_written(
+def test_postgres_restarts_in_the_middle_of_a_pass_leave_nothing_half_written(
         own_server, tmp_path, http_receiver):
+    """Two restarts in one pass. The first while the first two outlets' pages are being
+    stored: pages that arrive while the server is down are not stored. The second
+    after the third outlet's feed (which answers late) was read and while its slow pages
+    are on the wire: the pipeline's connection and the pass's own are both broken, and
+    both must carry on with new ones."""
+    first_two, third = OUTLETS[:2], OUTLETS[2]
     room = Newsroom()
     try:
         sites = {name: room.site(name) for name in OUTLETS[:3]}
-        # the third outlet's feed answers late: it is read after the restart, on a
-        # connection the restart has broken
-        publisher = Publisher(sites, page_delay=0.4, feed_delay={OUTLETS[2]: 4.0})
+        publisher = Publisher(sites, page_delay=0.4, feed_delay={third: 5.0},
+                              page_delays={third: 3.0})
         for index in range(4):
             for outlet in OUTLETS[:3]:
                 publisher.contact(index, outlet)
-        for number in range(3):
-            publisher.routine(OUTLETS[number], number)
+        for number in range(2):
+            publisher.routine(first_two[number], number)
         sources = write_sources(tmp_path, room, OUTLETS[:3])
-        env = {**base_env(tmp_path, own_server.url),
+        env = {**base_env(tmp_path, own_server.url), "BACKCHANNEL_DOWNLOAD_TIMEOUT": "10",
                "BACKCHANNEL_WEBHOOK_URL": http_receiver.url("/hook")}
         assert run_cli(["init"], env).returncode == 0
+        log = tmp_path / "crawl.log"
 
-        proc = start_crawl(sources, env, tmp_path / "crawl.log")
+        proc = start_crawl(sources, env, log)
         try:
-            stored = wait_until(lambda: _stored(own_server.url) >= 2, timeout=90)
-            assert stored, (tmp_path / "crawl.log").read_text()[-3000:]
+            assert wait_until(lambda: _stored(own_server.url) >= 2, timeout=90), \
+                log.read_text()[-3000:]
             own_server.stop("fast")
-            time.sleep(1.5)  # pages arrive meanwhile and cannot be stored
+            time.sleep(1.0)  # pages arrive meanwhile and cannot be stored
+            own_server.start()
+            assert wait_until(lambda: room.requests(third, "/rss.xml"), timeout=60)
+            time.sleep(0.3)  # the feed is read; its pages (3 s each) are on the wire
+            own_server.stop("fast")
             own_server.start()
             code = proc.wait(timeout=150)
         finally:
             if proc.poll() is None:
                 proc.kill()
-        output = (tmp_path / "crawl.log").read_text()
-        first = count(own_server.url, "articles")
+        output = log.read_text()
         assert no_traceback(output), output[-5000:]
-        assert first < len(publisher.urls), "the restart missed the pass; nothing to test"
         assert code == 1, output[-3000:]
-        assert "could not be stored" in output, output[-3000:]
+        assert "pages could not be stored; the next pass fetches them again" in output
+        assert "lost the database connection (" in output  # the pass's own, replaced
+        assert "again on a new one" in output  # a page's store, retried after the restart
+        assert "recording the sources' outcome on a new one" in output
+        stored = {row["url"] for row in query(own_server.url, "SELECT url FROM articles")}
+        assert stored < set(publisher.urls), "the first restart missed the pass"
+        third_urls = {url for url in publisher.urls if url.startswith(sites[third].base)}
+        assert third_urls <= stored, "the second restart lost pages it need not have"
+        assert count(own_server.url, "sources WHERE last_polled_at IS NOT NULL") == 3
         assert set(half_written(own_server.url, 1).values()) == {0}, \
             half_written(own_server.url, 1)
         # a feed with a page not stored keeps no validators: the next pass reads it whole
