@@ -87,7 +87,9 @@ def error_line(exc: BaseException) -> str:
     if isinstance(exc, psycopg.Error):
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
         return _without_password(" ".join(lines[:2])) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, DatabaseError):  # ours: says what it is already
+        return " ".join(str(exc).split())
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _without_password(message: str) -> str:

@@ -190,7 +190,7 @@ class Publisher:
         self.urls: list[str] = []
         self.contact_urls: list[str] = []
         for outlet in sites:  # a feed from the start, empty until the first article
-            self._feed(outlet)
+            self.feed(outlet)
 
     def contact(self, index: int, outlet: str) -> str:
         contact = CONTACTS[index]
@@ -216,14 +216,15 @@ class Publisher:
         site.routes[path] = slow(Route(body), self.page_delays.get(outlet, self.page_delay))
         self.items[outlet].insert(0, {"title": title, "link": url, "guid": path,
                                       "published": at})
-        self._feed(outlet)
+        self.feed(outlet)
         self.urls.append(url)
         if contact:
             self.contact_urls.append(url)
         return url
 
 
-    def _feed(self, outlet: str) -> None:
+    def feed(self, outlet: str) -> None:
+        """Serve the outlet's feed as it stands (after a change of `feed_delay`)."""
         site = self.sites[outlet]
         feed = rss_feed(outlet, site.base, self.items[outlet][:self.feed_size])
         site.routes["/rss.xml"] = slow(Route(feed, content_type="application/rss+xml",
@@ -265,6 +266,15 @@ class OwnServer:
         self.base = Path(tempfile.mkdtemp(prefix="backchannel-faults-pg-"))
         self._start = lambda: system_server_url(self.base)
         self.url = _with_database(self._start())
+
+    def database(self, name: str) -> str:
+        """A URL to a new, empty database `name` on this server."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return make_conninfo(self.url, dbname=name)
 
     def stop(self, mode: str = "fast") -> None:
         from archive.embedded import _run_as, find_postgres_bindir

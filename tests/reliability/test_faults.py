@@ -82,31 +82,34 @@ def count(url: str, sql: str) -> int:
     return query(url, f"SELECT count(*) AS n FROM {sql}")[0]["n"]
 
 
+HALF_WRITTEN = {  # what would show a pass stopped half-way through an article
+    "contact articles without their story": """articles a WHERE a.contact_story
+        AND a.call_status = 'unconfirmed'
+        AND NOT EXISTS (SELECT 1 FROM story_articles s WHERE s.article_id = a.id)""",
+    "alerts without their article":
+        "alerts l WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = l.article_id)",
+    "alerts without their story": """alerts l WHERE NOT EXISTS (SELECT 1 FROM story_articles s
+        WHERE s.article_id = l.article_id AND s.story_id = l.story_id)""",
+    "deliveries without their alert":
+        "alert_deliveries d WHERE NOT EXISTS (SELECT 1 FROM alerts l WHERE l.id = d.alert_id)",
+    "alerts without every channel": """alerts l WHERE (SELECT count(*) FROM alert_deliveries d
+        WHERE d.alert_id = l.id) <> %(channels)s""",
+    "alerts twice for one outlet and story":
+        "(SELECT 1 FROM alerts GROUP BY rule, story_id, outlet HAVING count(*) > 1) AS twice",
+    "(story, outlet) pairs without their alert": """(SELECT DISTINCT story_id, outlet
+        FROM story_articles EXCEPT SELECT story_id, outlet FROM alerts) AS missing""",
+}
+
+
+def half_written_sql(channels: int) -> str:
+    return "SELECT " + ", ".join(
+        f'(SELECT count(*) FROM {condition % {"channels": channels}}) AS "{name}"'
+        for name, condition in HALF_WRITTEN.items())
+
+
 def half_written(url: str, channels: int) -> dict[str, int]:
-    """Everything that would show a pass stopped half-way through an article; all
-    zeros in a sound archive."""
-    return {
-        "contact articles without their story": count(
-            url, """articles a WHERE a.contact_story AND a.call_status = 'unconfirmed'
-                    AND NOT EXISTS (SELECT 1 FROM story_articles s WHERE s.article_id = a.id)"""),
-        "alerts without their article": count(
-            url, "alerts l WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = l.article_id)"),
-        "alerts without their story": count(
-            url, "alerts l WHERE NOT EXISTS (SELECT 1 FROM story_articles s "
-                 "WHERE s.article_id = l.article_id AND s.story_id = l.story_id)"),
-        "deliveries without their alert": count(
-            url, "alert_deliveries d WHERE NOT EXISTS (SELECT 1 FROM alerts l "
-                 "WHERE l.id = d.alert_id)"),
-        "alerts without every channel": count(
-            url, f"alerts l WHERE (SELECT count(*) FROM alert_deliveries d "
-                 f"WHERE d.alert_id = l.id) <> {channels}"),
-        "alerts twice for one outlet and story": count(
-            url, "(SELECT 1 FROM alerts GROUP BY rule, story_id, outlet "
-                 "HAVING count(*) > 1) AS twice"),
-        "(story, outlet) pairs without their alert": count(
-            url, """(SELECT DISTINCT s.story_id, s.outlet FROM story_articles s
-                     EXCEPT SELECT story_id, outlet FROM alerts) AS missing"""),
-    }
+    """All zeros in a sound archive."""
+    return query(url, half_written_sql(channels))[0]
 
 
 def no_traceback(output: str) -> bool:
@@ -115,7 +118,7 @@ def no_traceback(output: str) -> bool:
 
 # --- 1. PostgreSQL restarted during a pass ------------------------------------------
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def own_server():
     try:
         server = OwnServer()
@@ -165,6 +168,7 @@ def test_postgres_restarts_in_the_middle_of_a_pass_leave_nothing_half_written(
         finally:
             if proc.poll() is None:
                 proc.kill()
+            own_server.start()  # (running already, unless the test failed half-way)
         output = log.read_text()
         assert no_traceback(output), output[-5000:]
         assert code == 1, output[-3000:]
@@ -187,6 +191,8 @@ def test_postgres_restarts_in_the_middle_of_a_pass_leave_nothing_half_written(
             unfinished = any(page.startswith(site + "/") for page in refused)
             assert (row["etag"] is None and row["body_sha256"] is None) == unfinished, row
 
+        publisher.feed_delay.clear()  # (the next pass need not wait for it again)
+        publisher.feed(third)
         again = run_cli(["crawl", "--all", "--sources", sources], env)
         assert again.returncode == 0, again.stdout + again.stderr[-3000:]
         urls = [row["url"] for row in query(own_server.url, "SELECT url FROM articles")]
@@ -196,6 +202,54 @@ def test_postgres_restarts_in_the_middle_of_a_pass_leave_nothing_half_written(
         assert count(own_server.url, "alert_deliveries WHERE status = 'delivered'") == 12
         hooks = Counter(post.body["alert_id"] for post in http_receiver.accepted_at("/hook"))
         assert len(hooks) == 12
+    finally:
+        room.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_pass_whose_database_stays_down_fails_cleanly_and_the_next_one_completes(
+        own_server, tmp_path):
+    """The server stops while pages are on the wire and is still down when the pass
+    ends: the pages are not stored, the sources' outcome cannot be recorded, the crawl
+    says so and exits 1; the sources stay due, so the next plain `crawl` (no --all)
+    fetches everything."""
+    url = own_server.database("down_at_the_end")
+    room = Newsroom()
+    try:
+        outlet = OUTLETS[0]
+        publisher = Publisher({outlet: room.site(outlet)}, page_delay=2.5)
+        publisher.contact(0, outlet)
+        publisher.contact(1, outlet)
+        sources = write_sources(tmp_path, room, [outlet])
+        env = base_env(tmp_path, url)
+        log = tmp_path / "crawl.log"
+        proc = start_crawl(sources, env, log)
+        try:
+            assert wait_until(lambda: room.requests(outlet, "/rss.xml"), timeout=90), \
+                log.read_text()[-3000:]
+            time.sleep(0.5)  # the feed is read; its two pages (2.5 s) are on the wire
+            own_server.stop("fast")
+            code = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            own_server.start()
+        output = log.read_text()
+        assert no_traceback(output), output[-5000:]
+        assert code == 1, output[-3000:]
+        said = [line for line in output.splitlines() if line.startswith("backchannel crawl:")]
+        assert len(said) == 2, output[-3000:]
+        assert said[0].startswith("backchannel crawl: 2 pages could not be stored")
+        assert "the sources' outcome could not be recorded" in said[1]
+        assert "they will be polled again by the next pass" in said[1]
+        assert count(url, "articles") == 0
+
+        again = run_cli(["crawl", "--sources", sources], env)  # not --all: still due
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+        assert sorted(r["url"] for r in query(url, "SELECT url FROM articles")) == \
+            sorted(publisher.urls)
+        assert set(half_written(url, 0).values()) == {0}
+        assert count(url, "alerts") == 2
     finally:
         room.close()
 
@@ -242,7 +296,7 @@ def test_a_full_disk_is_named_and_loses_nothing(small_disk, tmp_path):
     room = Newsroom()
     try:
         sites = {name: room.site(name) for name in OUTLETS[:2]}
-        publisher = Publisher(sites, page_delay=0.3, bulky=True)
+        publisher = Publisher(sites, page_delay=0.5, bulky=True)
         for index in range(2):
             for outlet in OUTLETS[:2]:
                 publisher.contact(index, outlet)
@@ -268,14 +322,18 @@ def test_a_full_disk_is_named_and_loses_nothing(small_disk, tmp_path):
         assert started, output[-3000:]
         assert small_disk.free_bytes() < 64 * 1024
         assert code == 1, output[-3000:]
-        assert "No space left on device" in output, output[-3000:]
         assert no_traceback(output), output[-5000:]
+        said = [line for line in output.splitlines() if line.startswith("backchannel crawl:")]
+        assert len(said) == 1 and "pages could not be stored" in said[0] \
+            and "No space left on device" in said[0], output[-3000:]
 
         for command in (["init"], ["crawl", "--all", "--sources", sources]):
             full = run_cli(command, env)  # a command started on the full disk
-            assert full.returncode in (1, 2), (command, full.stdout, full.stderr[-3000:])
-            assert "No space left on device" in full.stderr, (command, full.stderr[-3000:])
+            said = [line for line in full.stderr.splitlines() if line.startswith("backchannel")]
+            assert full.returncode == 2, (command, full.stdout, full.stderr[-3000:])
             assert no_traceback(full.stderr), (command, full.stderr[-3000:])
+            assert len(said) == 1 and "No space left on device" in said[0] \
+                and "free some space and run again" in said[0], (command, said)
 
         small_disk.release()
         again = run_cli(["crawl", "--all", "--sources", sources], env)
@@ -283,6 +341,7 @@ def test_a_full_disk_is_named_and_loses_nothing(small_disk, tmp_path):
         after = embedded_query(env, "SELECT id, url, content_sha256 FROM articles ORDER BY id")
         assert after[:4] == before  # nothing stored before the disk filled is lost
         assert sorted(row["url"] for row in after) == sorted(publisher.urls)
+        assert set(embedded_query(env, half_written_sql(0))[0].values()) == {0}
         assert embedded_query(env, "SELECT count(*) AS n FROM alerts")[0]["n"] == 8 * 2
     finally:
         room.close()
