@@ -103,9 +103,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if listed > MAX_ENTRIES:
         body = cut_entries(body, MAX_ENTRIES)
         problems.append(f"feed lists {listed} entries; kept the first {MAX_ENTRIES}")
-    headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=False)
+    parsed, relabelled = _feedparser(body, content_type)
+    if relabelled:
+        problems.append("the XML declaration's encoding label is unreadable; read as UTF-8")
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed ({reason or 'no feed elements found'})")
@@ -154,6 +154,26 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         problems = [*problems[:MAX_PROBLEMS], f"… and {more} more problems"]
     return ParsedFeed(entries, clean_text(parsed.feed.get("title"), MAX_TITLE), ttl_minutes,
                       problems)
+
+
+def _feedparser(body: bytes, content_type: str | None):
+    """feedparser's result, and whether the encoding label had to be replaced: it raises
+    on a NUL or non-ASCII byte in the XML declaration's label, which is then read as
+    UTF-8. FeedError when it raises all the same."""
+    headers = {"content-type": content_type} if content_type else None
+    attempts = [body]
+    relabelled = _XML_ENCODING.sub(rb"\1utf-8\2", body, count=1)
+    if relabelled != body:
+        attempts.append(relabelled)
+    failure: Exception | None = None
+    for attempt in attempts:
+        try:
+            return feedparser.parse(attempt, response_headers=headers, sanitize_html=False,
+                                    resolve_relative_uris=False), attempt is not body
+        except Exception as exc:  # a parser crash on hostile bytes is an unreadable feed
+            failure = failure or exc
+    raise FeedError(f"unreadable feed ({type(failure).__name__}: "
+                    f"{clean_text(failure, 200)})")
 
 
 def _is_web_url(value: str) -> bool:

@@ -31,7 +31,32 @@ def normalize_url(url: str, base: str | None = None) -> str:
     try:
         if base:
             raw = urljoin(base, raw)
-        parts = urlsplit(raw)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
+    _check_parts(raw, raw)
+    # courlan is not always idempotent (it reads "&lt;" in a host as "<", for one): its
+    # output is checked like the input and normalised again until it stays the same.
+    url = raw
+    for _ in range(3):
+        try:
+            cleaned = urldefrag(courlan.normalize_url(url, strict=False)).url
+        except Exception as exc:  # courlan raises several kinds on odd input
+            raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
+        _check_parts(cleaned, raw)
+        if _UNSAFE.search(cleaned):
+            raise BadURL(f"URL holds control characters: {raw[:200]!r}")
+        if len(cleaned.encode("utf-8")) > MAX_URL_BYTES:
+            raise BadURL(f"URL longer than {MAX_URL_BYTES} bytes: {raw[:200]!r}…")
+        if cleaned == url:
+            return cleaned
+        url = cleaned
+    raise BadURL(f"URL does not normalise to one form: {raw[:200]!r}")
+
+
+def _check_parts(url: str, raw: str) -> None:
+    """BadURL unless `url` is http(s) with a valid host and port (`raw`: for messages)."""
+    try:
+        parts = urlsplit(url)
         hostname, port = parts.hostname, parts.port  # both parse, and may raise
     except ValueError as exc:  # "Invalid IPv6 URL", a port out of range, …
         raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
@@ -41,15 +66,6 @@ def normalize_url(url: str, base: str | None = None) -> str:
         raise BadURL(f"URL has no host: {raw[:200]!r}")
     if _BAD_HOST.search(hostname) or port == 0:
         raise BadURL(f"URL has an invalid host or port: {raw[:200]!r}")
-    try:
-        cleaned = urldefrag(courlan.normalize_url(raw, strict=False)).url
-    except Exception as exc:  # courlan raises several kinds on odd input
-        raise BadURL(f"unparsable URL {raw[:200]!r}: {exc}") from None
-    if _UNSAFE.search(cleaned):
-        raise BadURL(f"URL holds control characters: {raw[:200]!r}")
-    if len(cleaned.encode("utf-8")) > MAX_URL_BYTES:
-        raise BadURL(f"URL longer than {MAX_URL_BYTES} bytes: {raw[:200]!r}…")
-    return cleaned
 
 
 def host_of(url: str) -> str:

@@ -172,8 +172,13 @@ def test_hostile_feeds_and_pages(newsroom, cli_env, db, tmp_path):
     feed("/ttl.xml", rss(site.name, base, [{"link": rooted}]).replace(
         b"<title>", b"<ttl>" + b"9" * 400 + b"</ttl><title>", 1))
 
+    # a NUL in the XML declaration's encoding label (feedparser raised ValueError)
+    feed("/label.xml", rss(site.name, base, [{"link": rooted}]).replace(
+        b'encoding="utf-8"', b'encoding="\x00utf-8"', 1))
+
     feeds = ["/laughs.xml", "/xxe.xml", "/xxe-http.xml", "/many.xml", "/dates.xml",
-             "/dups.xml", "/links.xml", "/encodings.xml", "/binary.xml", "/ttl.xml"]
+             "/dups.xml", "/links.xml", "/encodings.xml", "/binary.xml", "/ttl.xml",
+             "/label.xml"]
     sources = tmp_path / "sources.toml"
     sources.write_text(newsroom.sources_toml({"Good Outlet": ["/rss.xml"],
                                               "Hostile Feeds": feeds}))
@@ -222,7 +227,7 @@ def test_hostile_feeds_and_pages(newsroom, cli_env, db, tmp_path):
     states = {r["url"].rsplit("/", 1)[1]: r for r in db.execute(
         "SELECT url, last_success_at, last_error FROM sources")}
     for name in ("many.xml", "dates.xml", "dups.xml", "links.xml", "encodings.xml",
-                 "ttl.xml"):
+                 "ttl.xml", "label.xml"):
         assert states[name]["last_success_at"] is not None, name
     ttl = db.execute("SELECT next_poll_at - now() AS wait FROM sources WHERE url LIKE "
                      "'%/ttl.xml'").fetchone()["wait"]
