@@ -107,7 +107,7 @@ class EmailChannel:
                                           context=context)
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
+            try:
                 client.ehlo()
                 if self.scheme == "smtp" and client.has_extn("starttls"):
                     client.starttls(context=context)
@@ -118,6 +118,8 @@ class EmailChannel:
                 if self.username:
                     client.login(self.username, self.password or "")
                 refused = client.send_message(msg)
+            finally:
+                _hang_up(client)  # once the 250 is in, how the session ends does not matter
         except DeliveryError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
@@ -173,6 +175,13 @@ def _link(url: str, label: str) -> str:
     if urlsplit(url).scheme not in ("http", "https"):
         return escape(label)
     return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
+
+
+def _hang_up(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 def _text(value: bytes | str) -> str:

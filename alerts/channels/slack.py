@@ -7,6 +7,7 @@ holds our own words and the article's link, percent-encoded."""
 from __future__ import annotations
 
 import logging
+from urllib.error import HTTPError
 from urllib.parse import quote
 
 from slack_sdk.webhook import WebhookClient
@@ -93,6 +94,15 @@ class SlackChannel:
     def _send(self, text: str, blocks: list[dict]) -> str:
         try:
             response = self.client.send(text=text, blocks=blocks)
+        except (UnicodeDecodeError, LookupError) as exc:
+            # slack_sdk decodes the answer's body after the exchange: undecodable bytes or
+            # an unknown charset say nothing about delivery. Raised while handling an
+            # HTTPError, the status decides; otherwise the webhook accepted (2xx).
+            error = exc.__context__
+            if isinstance(error, HTTPError):
+                raise http_failure("Slack webhook", error.code, "",
+                                   dict(error.headers or {})) from None
+            return "accepted by Slack (its answer could not be decoded)"
         except Exception as exc:  # urllib raises several kinds; all mean "not delivered"
             raise network_failure("Slack webhook", exc) from None
         if 200 <= response.status_code < 300:

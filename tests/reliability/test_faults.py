@@ -423,27 +423,18 @@ def test_endpoints_that_fail_mid_message_get_the_alert_again(
         == f"backchannel-alert-{ids[0]}"
 
 
-NEEDS_EMAIL_FIX = pytest.mark.xfail(strict=True, reason=(
-    "alerts/channels/email.py closes the session with `with client:`, whose QUIT raises "
-    "on any reply but 221 after the server has accepted the message (250): the delivery "
-    "counts as failed and the message is sent again on every attempt"))
-NEEDS_SLACK_FIX = pytest.mark.xfail(strict=True, reason=(
-    "slack_sdk decodes the answer's body and raises on bytes it cannot decode, after a "
-    "2xx: alerts/channels/slack.py counts that as unreachable and posts again"))
 OK = ("200 OK", {"Content-Type": "text/plain"}, b"ok")
 
 
 @pytest.mark.parametrize("fault", [
     pytest.param(("smtp", "hang"), id="smtp-quit-hangs"),
-    pytest.param(("smtp", "421 4.3.2 shutting down"), id="smtp-quit-421",
-                 marks=NEEDS_EMAIL_FIX),
+    pytest.param(("smtp", "421 4.3.2 shutting down"), id="smtp-quit-421"),
     pytest.param(("slack", ("200 OK", {"Content-Type": "text/html"},
                             PROXY_PAGE.replace(b"502", b"200"))), id="slack-200-html"),
     pytest.param(("slack", ("200 OK", {"Content-Type": "application/octet-stream"},
-                            b"\xff\xfe\x00ok\x81")), id="slack-200-binary",
-                 marks=NEEDS_SLACK_FIX),
+                            b"\xff\xfe\x00ok\x81")), id="slack-200-binary"),
     pytest.param(("slack", ("200 OK", {"Content-Type": "text/plain; charset=x-unknown"},
-                            b"ok")), id="slack-200-unknown-charset", marks=NEEDS_SLACK_FIX),
+                            b"ok")), id="slack-200-unknown-charset"),
 ])
 def test_trouble_after_the_endpoint_accepted_sends_nothing_twice(db, database_url,
                                                                  faulty_smtp, fault):
