@@ -122,7 +122,10 @@ class Item:
 
     @cached_property
     def call_date(self) -> date | None:
-        return call_date(self.evidence or "", self.at.date())
+        try:
+            return call_date(self.evidence or "", self.at.date())
+        except OverflowError:  # a date at the ends of the calendar ties no call to a day
+            return None
 
 
 def actors_in(text: str) -> frozenset[str]:
@@ -263,10 +266,19 @@ def _candidates(conn: psycopg.Connection, item: Item, sig: bytes) -> list[Item]:
           AND (coalesce(a.published_at, a.fetched_at) BETWEEN %(lo)s AND %(hi)s
                OR a.id IN (SELECT article_id FROM article_signatures
                            WHERE bands && %(bands)s))""",
-        {"id": item.id, "lo": item.at - WINDOW, "hi": item.at + WINDOW,
+        {"id": item.id, "lo": _shift(item.at, -WINDOW), "hi": _shift(item.at, WINDOW),
          "bands": band_keys(sig)},
     ).fetchall()
     return [_item(r) for r in rows]
+
+
+def _shift(moment: datetime, delta: timedelta) -> datetime:
+    """moment + delta, held at the ends of the calendar (a page may claim year 9999)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return (datetime.max if delta > timedelta(0) else datetime.min).replace(
+            tzinfo=moment.tzinfo)
 
 
 def _join(conn: psycopg.Connection, item: Item, matches: list[Item]) -> int:

@@ -20,7 +20,7 @@ from crawler.classify import CLASSIFIER_VERSION, Classification, classify
 from crawler.extract import extract
 from crawler.items import FetchedPage
 from crawler.outlets import OutletDirectory
-from crawler.pages import looks_like_html
+from crawler.pages import looks_like_html, plausible_date
 from crawler.sources import load_sources
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ def parse_published(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if plausible_date(parsed) else None
 
 
 def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRecord:

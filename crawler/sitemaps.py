@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler.pages import plausible_date
 from crawler.urls import BadURL, normalize_url
 
 MAX_URLS_PER_DOCUMENT = 50_000  # the sitemaps protocol's own limit; more is not read
@@ -118,7 +119,8 @@ def parse_date(text: str | None) -> datetime | None:
                 return None
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if plausible_date(value) else None  # year 1000 or 9999 is no news
 
 
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
