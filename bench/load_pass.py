@@ -1,0 +1,118 @@
+"""One crawl pass (and a second, all 304) over a load newsroom: many feeds on one
+asyncio server with 100–300 ms latency (tests/reliability/loadroom.py); prints wall
+time, pages/s, polls/s, the child's peak RSS and when the last feed was first polled.
+
+    .venv/bin/python bench/load_pass.py [--feeds 2000] [--per-feed 10]
+        [--feeds-per-outlet 10] [--concurrency 64] [--per-domain 2] [--json]
+        [--scrapy KEY=JSON]... [--feeds-first]
+
+`--scrapy` and `--feeds-first` are experiments, for measuring a crawler change before
+making it: the crawl then runs through a wrapper that adds the Scrapy settings to those
+of crawler/settings.py, or gives feed requests priority 1 (polled before pages).
+
+Uses BACKCHANNEL_DATABASE_URL if set (a new database is made on that server), else a
+throwaway embedded server. Other BACKCHANNEL_* variables in the environment (for
+example BACKCHANNEL_DOWNLOAD_TIMEOUT) are passed to the crawl."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+
+from loadroom import LoadRoom, pass_figures, run_measured  # noqa: E402
+
+WRAPPER = """
+import json, sys
+patch = json.loads(sys.argv.pop(1))
+import crawler.run
+from crawler.spiders import feeds
+settings_of = crawler.run.scrapy_settings
+crawler.run.scrapy_settings = lambda *a: {**settings_of(*a), **patch["settings"]}
+if patch["feeds_first"]:
+    source_request = feeds.NewsSpider.source_request
+    feeds.NewsSpider.source_request = (
+        lambda self, *a, **k: source_request(self, *a, **k).replace(priority=1))
+from backchannel.cli import main
+sys.exit(main())
+"""
+
+
+def new_database(server_url: str) -> str:
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = f"load_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    return make_conninfo(server_url, dbname=name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--per-feed", type=int, default=10, help="articles per feed")
+    parser.add_argument("--feeds-per-outlet", type=int, default=10,
+                        help="feeds per outlet (one loopback address per outlet)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-domain", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pass")
+    parser.add_argument("--json", action="store_true", help="figures as one JSON line")
+    parser.add_argument("--scrapy", action="append", default=[], metavar="KEY=JSON",
+                        help="experiment: an extra Scrapy setting, e.g. "
+                             "'SCHEDULER_START_MEMORY_QUEUE=null'")
+    parser.add_argument("--feeds-first", action="store_true",
+                        help="experiment: feed requests at priority 1")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="load-pass-") as tmp:
+        tmp_path = Path(tmp)
+        env = dict(os.environ)
+        server = env.get("BACKCHANNEL_DATABASE_URL")
+        if not server:
+            from archive.embedded import embedded_database_url
+
+            server = embedded_database_url(tmp_path / "pg")
+        env.update(BACKCHANNEL_DATABASE_URL=new_database(server),
+                   BACKCHANNEL_HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1",
+                   BACKCHANNEL_CONCURRENT_REQUESTS=str(args.concurrency),
+                   BACKCHANNEL_CONCURRENT_REQUESTS_PER_DOMAIN=str(args.per_domain))
+        env.setdefault("BACKCHANNEL_DOWNLOAD_DELAY", "0")
+        with LoadRoom(args.feeds, args.per_feed, args.feeds_per_outlet) as room:
+            sources = tmp_path / "sources.toml"
+            sources.write_text(room.sources_toml(), encoding="utf-8")
+            command = [sys.executable, "-m", "backchannel"]
+            if args.scrapy or args.feeds_first:
+                extra = dict(item.split("=", 1) for item in args.scrapy)
+                patch = {"settings": {k: json.loads(v) for k, v in extra.items()},
+                         "feeds_first": args.feeds_first}
+                command = [sys.executable, "-c", WRAPPER, json.dumps(patch)]
+            command += ["crawl", "--all", "--sources", str(sources)]
+            results = {}
+            for name in ("first", "second"):
+                mark = len(room.log)
+                run = run_measured(command, env, ROOT, tmp_path / name, args.timeout)
+                figures = pass_figures(room, room.log[mark:], run)
+                results[name] = {**dataclasses.asdict(figures), "returncode": run.returncode,
+                                 "summary": run.stdout.strip()}
+                if not args.json:
+                    print(f"{name} pass: {run.stdout.strip()} (exit {run.returncode})")
+                    print(f"  {figures.line()}")
+                if run.returncode != 0:
+                    print(run.stderr[-3000:], file=sys.stderr)
+    if args.json:
+        print(json.dumps({"feeds": args.feeds, "articles": args.feeds * args.per_feed,
+                          "concurrency": args.concurrency, "per_domain": args.per_domain,
+                          **results}))
+    return 0 if all(r["returncode"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
