@@ -4,8 +4,12 @@ a connection of its own: if the process dies, the server releases it."""
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from psycopg.rows import dict_row
+
+log = logging.getLogger(__name__)
 
 CRAWLER_LOCK = 7_130_002  # (7_130_001 is the migration lock)
 
@@ -15,6 +19,21 @@ class CrawlerLock:
         self.database_url = database_url
         self.who = who  # shown to the other crawler: "backchannel run", "backchannel crawl"
         self.conn: psycopg.Connection | None = None
+        self.waiting = False  # said that another crawler holds it, and not yet acquired
+
+    def hold(self) -> bool:
+        """Whether this process holds the lock now, taking it when it is free. For a
+        process that waits its turn: says once who holds it, and once when it is ours."""
+        if self.held() or self.try_acquire():
+            if self.waiting:
+                log.info("crawler lock acquired")
+                self.waiting = False
+            return True
+        if not self.waiting:
+            log.warning("another crawler holds the lock on this database: %s; waiting",
+                        self.holder())
+            self.waiting = True
+        return False
 
     def try_acquire(self) -> bool:
         if self.held():

@@ -157,29 +157,37 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
                      ) -> PassReport:
     """One pass inside an already running asyncio reactor. The crawler is appended to
     `running` while it runs, so that a shutdown can stop it gracefully."""
-    from scrapy.crawler import AsyncCrawlerRunner
-
     conn = connect(url, migrate_now=False)  # the daemon migrated the archive at start
     try:
         todo, conf = plan_pass(conn, settings, sources_path, False, per_host)
-        report = PassReport()
-        if todo:
-            conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
-            runner = AsyncCrawlerRunner(conf)
-            crawler = runner.create_crawler(NewsSpider)
-            if running is not None:
-                running.append(crawler)
-            try:
-                await runner.crawl(crawler, sources=todo,
-                                   known_urls=lambda urls: known_urls(conn, urls),
-                                   report=report)
-            finally:
-                if running is not None:
-                    running.remove(crawler)
-        finish_pass(conn, settings, report)
-        return report
+        return await _run_in_reactor(conn, settings, url, todo, conf, outbox, running,
+                                     PassReport())
     finally:
         conn.close()
+
+
+async def _run_in_reactor(conn, settings: Settings, url: str, todo: list[SourceState],
+                          conf: dict, outbox, running: list | None,
+                          report: PassReport) -> PassReport:
+    """Crawl `todo` with a new AsyncCrawlerRunner in the running reactor, then record
+    each poll: the body of a daemon pass and of a worker's task alike."""
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    if todo:
+        conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
+        runner = AsyncCrawlerRunner(conf)
+        crawler = runner.create_crawler(NewsSpider)
+        if running is not None:
+            running.append(crawler)
+        try:
+            await runner.crawl(crawler, sources=todo,
+                               known_urls=lambda urls: known_urls(conn, urls),
+                               report=report)
+        finally:
+            if running is not None:
+                running.remove(crawler)
+    finish_pass(conn, settings, report)
+    return report
 
 
 def check_sources(settings: Settings, sources_path: Path | None = None) -> list[PollOutcome]:
@@ -306,27 +314,10 @@ async def crawl_sources(settings: Settings, url: str, source_ids: list[int],
     """Poll the named sources now, due or not (the scheduler decided), inside an already
     running asyncio reactor: fetch, extract, classify, store, and record each poll, as
     `crawl_pass` does for the sources it finds due."""
-    from scrapy.crawler import AsyncCrawlerRunner
-
     conn = connect(url, migrate_now=False)
     try:
         todo, conf = plan_sources(conn, settings, sources_path, source_ids)
-        report = PassReport()
-        report.sources_due = len(todo)
-        if todo:
-            conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
-            runner = AsyncCrawlerRunner(conf)
-            crawler = runner.create_crawler(NewsSpider)
-            if running is not None:
-                running.append(crawler)
-            try:
-                await runner.crawl(crawler, sources=todo,
-                                   known_urls=lambda urls: known_urls(conn, urls),
-                                   report=report)
-            finally:
-                if running is not None:
-                    running.remove(crawler)
-        finish_pass(conn, settings, report)
-        return report
+        return await _run_in_reactor(conn, settings, url, todo, conf, outbox, running,
+                                     PassReport(sources_due=len(todo)))
     finally:
         conn.close()

@@ -66,7 +66,6 @@ class Daemon:
         self.passes = 0
         self.last_pass_end: float | None = None
         self.running_crawlers: list = []
-        self.waiting_logged = False
 
     def run(self, max_passes: int | None = None) -> int:
         install_asyncio_reactor()
@@ -111,15 +110,8 @@ class Daemon:
 
         if self.stopping:
             return
-        if not self.lock.held() and not self.lock.try_acquire():
-            if not self.waiting_logged:
-                log.warning("another crawler holds the lock on this database: %s; waiting",
-                            self.lock.holder())
-                self.waiting_logged = True
+        if not self.lock.hold():
             return
-        if self.waiting_logged:
-            log.info("crawler lock acquired")
-            self.waiting_logged = False
         self.in_pass = True
         started = time.monotonic()
         try:

@@ -125,7 +125,6 @@ class Scheduler:
         self.sources_path = sources_path or settings.sources
         self.metrics = Metrics()
         self.last_look: float | None = None
-        self.waiting_logged = False
         self.deferred = 0
         self.conn = None
 
@@ -183,15 +182,8 @@ class Scheduler:
     async def _tick(self) -> None:
         from crawler.run import plan_pass
 
-        if not self.lock.held() and not self.lock.try_acquire():
-            if not self.waiting_logged:
-                log.warning("another crawler holds the lock on this database: %s; waiting",
-                            self.lock.holder())
-                self.waiting_logged = True
+        if not self.lock.hold():
             return
-        if self.waiting_logged:
-            log.info("crawler lock acquired")
-            self.waiting_logged = False
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.url, migrate_now=False)
         await self.recover_stalled()
