@@ -5,7 +5,10 @@ whole matching archive streamed; unconfirmed-call reports per day.
 Every value reaches SQL as a parameter. Each article's text is indexed with its own
 language's text-search configuration, so a query is parsed once per configuration and
 each article is matched with the parse of its language: stemming and exclusions work
-as they should in every language, and each branch can use the GIN index."""
+as they should in every language, and each branch can use its language's GIN index.
+A date window also reaches the index: the days and months that cover it are matched as
+lexemes of the indexed document (migration 9), so common words are read from the
+index only around the window, not over the whole archive."""
 
 from __future__ import annotations
 
@@ -25,6 +28,20 @@ HEADLINE_CHARS = 20_000  # ts_headline reads at most this much of an article
 CONFIGS = {"en": "english", "ru": "russian", "de": "german", "fr": "french",
            "es": "spanish", "tr": "turkish"}
 REPORTED_AT = "coalesce(a.published_at, a.fetched_at)"
+# The expression of migration 9's search indexes: the article's words and its UTC day
+# and month of report as lexemes ('day 20250315', 'month 202503').
+SEARCH_DOCUMENT = f"(a.search || reported_periods({REPORTED_AT}))"
+MAX_PERIODS = 60  # day and month lexemes in one window; longer windows: dates alone
+# For the length of one search's transaction. Exact (not lossy) bitmaps for common
+# words: a lossy page makes every row on it be tested again. And a parallel plan:
+# ranking reads every match's tsvector, the bulk of a search's time, and PostgreSQL
+# underestimates the matches of a window-narrowed index scan too much to ever choose
+# one itself; one worker (fewer if the server allows fewer) keeps a core for others.
+SEARCH_SETTINGS = """SET LOCAL work_mem = '64MB';
+SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT set_config('max_parallel_workers_per_gather',
+    least(current_setting('max_parallel_workers_per_gather')::int, 1)::text, true)"""
 
 
 class SearchError(ValueError):
@@ -115,13 +132,16 @@ def _check_text(value: str, name: str) -> None:
         raise SearchError(f"{name}: is not valid text (a lone surrogate)") from None
 
 
-def _where(filters: Filters) -> tuple[sql.Composable, dict]:
-    """The WHERE clause and its parameters; the text match as one OR branch a language."""
+def _where(filters: Filters, periods: str | None = None) -> tuple[sql.Composable, dict]:
+    """The WHERE clause and its parameters; the text match as one OR branch a language.
+    periods: the tsquery of the window's days and months (see `window_periods`)."""
     clauses: list[sql.Composable] = []
     params: dict = {}
     if filters.query:
         params["q"] = filters.query
-        clauses.append(sql.SQL("({})").format(_match(filters.language)))
+        if periods:
+            params["periods"] = periods
+        clauses.append(sql.SQL("({})").format(_match(filters.language, bool(periods))))
     if filters.outlets:
         clauses.append(sql.SQL("lower(a.outlet) = ANY(%(outlets)s)"))
         params["outlets"] = [o.lower() for o in filters.outlets]
@@ -146,6 +166,75 @@ def _where(filters: Filters) -> tuple[sql.Composable, dict]:
     return where, params
 
 
+def _from(filters: Filters) -> sql.Composable:
+    """The articles, joined to their stories only when filtering by story."""
+    if filters.story is None:
+        return sql.SQL("articles a")
+    return sql.SQL("articles a JOIN story_articles sa ON sa.article_id = a.id")
+
+
+def period_lexemes(since: datetime, until: datetime) -> list[str] | None:
+    """The fewest 'day YYYYMMDD' and 'month YYYYMM' lexemes (UTC) covering every moment
+    in [since, until): whole months as one lexeme, the rest day by day. None when that
+    takes more than MAX_PERIODS lexemes (then the date index alone narrows the search).
+    The cover is never short of the window: the exact date filter still applies."""
+    day = since.astimezone(UTC).date()
+    last = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    lexemes: list[str] = []
+    while day <= last:
+        if len(lexemes) == MAX_PERIODS:
+            return None
+        next_month = _first_of_next_month(day)
+        if day.day == 1 and (next_month is None or next_month - timedelta(days=1) <= last):
+            lexemes.append(f"month {day.year * 100 + day.month}")
+            if next_month is None:
+                break
+            day = next_month
+        else:
+            lexemes.append(f"day {day.year * 10000 + day.month * 100 + day.day}")
+            if day == date.max:
+                break
+            day += timedelta(days=1)
+    return lexemes
+
+
+def _first_of_next_month(day: date) -> date | None:
+    if day.month == 12:
+        return date(day.year + 1, 1, 1) if day.year < date.max.year else None
+    return date(day.year, day.month + 1, 1)
+
+
+def window_periods(conn: psycopg.Connection, filters: Filters) -> str | None:
+    """The tsquery (text) of the days and months covering the filters' date window, for
+    the search indexes; an open end is the archive's first or last report. None: no
+    window, or one too long to help."""
+    if not filters.query or not (filters.since or filters.until):
+        return None
+    since, until = filters.since, filters.until
+    if since is None or until is None:
+        try:
+            bounds = conn.execute(
+                f"""SELECT (SELECT {REPORTED_AT} FROM articles a
+                            ORDER BY {REPORTED_AT} LIMIT 1) AS first,
+                           (SELECT {REPORTED_AT} FROM articles a
+                            ORDER BY {REPORTED_AT} DESC LIMIT 1) AS last""").fetchone()
+        except psycopg.DataError:  # a stored time Python cannot hold: no narrowing
+            return None
+        if bounds["first"] is None:
+            return None
+        since = since or bounds["first"]
+        if until is None:
+            if bounds["last"] >= datetime.max.replace(tzinfo=UTC):
+                return None
+            until = bounds["last"] + timedelta(microseconds=1)
+        if since >= until:
+            return "'day 0'"  # nothing reported there: a lexeme no article has
+    lexemes = period_lexemes(since, until)
+    if lexemes is None:
+        return None
+    return " | ".join(f"'{lexeme}'" for lexeme in lexemes)
+
+
 def _branches(language: str | None) -> list[tuple[list[str] | None, str]]:
     """(languages, configuration) pairs; None stands for every other language."""
     if language:
@@ -153,7 +242,10 @@ def _branches(language: str | None) -> list[tuple[list[str] | None, str]]:
     return [([code], config) for code, config in CONFIGS.items()] + [(None, "simple")]
 
 
-def _match(language: str | None) -> sql.Composable:
+def _match(language: str | None, periods: bool = False) -> sql.Composable:
+    document = sql.SQL(SEARCH_DOCUMENT)
+    window = sql.SQL(" AND {} @@ %(periods)s::tsquery").format(document) if periods \
+        else sql.SQL("")
     parts = []
     for codes, config in _branches(language):
         tsquery = sql.SQL("websearch_to_tsquery({}::regconfig, %(q)s)").format(
@@ -163,13 +255,17 @@ def _match(language: str | None) -> sql.Composable:
                 sql.Literal(list(CONFIGS)))
         else:
             lang = sql.SQL("a.language = {}").format(sql.Literal(codes[0]))
-        parts.append(sql.SQL("({} AND a.search @@ {})").format(lang, tsquery))
+        parts.append(sql.SQL("({} AND {} @@ {}{})").format(lang, document, tsquery, window))
     return sql.SQL(" OR ").join(parts)
 
 
 def _query_for_row() -> sql.Composable:
-    """The parse of the query in the row's own language, for ranking and snippets."""
-    return sql.SQL("websearch_to_tsquery(text_search_config(a.language), %(q)s)")
+    """The parse of the query in the row's own language, for ranking: one constant per
+    configuration, so the query is not parsed again for every matching row."""
+    whens = [sql.SQL("WHEN {} THEN websearch_to_tsquery({}::regconfig, %(q)s)").format(
+        sql.Literal(code), sql.Literal(config)) for code, config in CONFIGS.items()]
+    return sql.SQL("CASE a.language {} ELSE websearch_to_tsquery('simple'::regconfig, "
+                   "%(q)s) END").format(sql.SQL(" ").join(whens))
 
 
 @dataclass
@@ -192,8 +288,7 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
         raise SearchError(f"limit: must be from 1 to {MAX_LIMIT}")
     if page < 1 or page > 10_000:
         raise SearchError("page: must be from 1 to 10000")
-    where, params = _where(filters)
-    params.update(limit=limit, offset=(page - 1) * limit)
+    params = {"limit": limit, "offset": (page - 1) * limit}
     if filters.query:
         rank = sql.SQL("ts_rank_cd(a.search, {})").format(_query_for_row())
         order = sql.SQL("rank DESC, reported_at DESC, a.id DESC")
@@ -207,28 +302,36 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
         rank = sql.SQL("0::real")
         order = sql.SQL("reported_at DESC, a.id DESC")
         snippet = sql.SQL("left(p.text, 240)")
+    # A story's id is looked up for the page's rows only, after the LIMIT.
     query = sql.SQL("""
         WITH p AS (
             SELECT a.id, a.url, a.title, a.outlet, a.language, a.contact_story,
-                   a.call_status, a.evidence, a.text, sa.story_id,
+                   a.call_status, a.evidence, a.text,
                    {reported_at} AS reported_at, {rank} AS rank
-            FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
+            FROM {articles}
             WHERE {where}
             ORDER BY {order}
             LIMIT %(limit)s OFFSET %(offset)s)
         SELECT p.id, p.url, p.title, p.outlet, p.language, p.contact_story, p.call_status,
-               p.evidence, p.story_id, p.reported_at, p.rank, {snippet} AS snippet
-        FROM p ORDER BY p.rank DESC, p.reported_at DESC, p.id DESC""").format(
-        reported_at=sql.SQL(REPORTED_AT), rank=rank, where=where,
-        order=order, snippet=snippet)
-    rows = conn.execute(query, params).fetchall()
-    result = Page(results=rows, page=page, limit=limit)
-    if count:
-        counted = conn.execute(sql.SQL(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM articles a LEFT JOIN story_articles sa "
-            "ON sa.article_id = a.id WHERE {} LIMIT {}) hits").format(
-            where, sql.Literal(COUNT_CAP + 1)), params).fetchone()["n"]
-        result.total, result.total_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+               p.evidence,
+               (SELECT sa.story_id FROM story_articles sa WHERE sa.article_id = p.id)
+                   AS story_id,
+               p.reported_at, p.rank, {snippet} AS snippet
+        FROM p ORDER BY p.rank DESC, p.reported_at DESC, p.id DESC""")
+    with conn.transaction():
+        if filters.query:
+            conn.execute(SEARCH_SETTINGS)
+        where, where_params = _where(filters, window_periods(conn, filters))
+        params.update(where_params)
+        rows = conn.execute(query.format(
+            reported_at=sql.SQL(REPORTED_AT), rank=rank, articles=_from(filters),
+            where=where, order=order, snippet=snippet), params).fetchall()
+        result = Page(results=rows, page=page, limit=limit)
+        if count:
+            counted = conn.execute(sql.SQL(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) hits").format(
+                _from(filters), where, sql.Literal(COUNT_CAP + 1)), params).fetchone()["n"]
+            result.total, result.total_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     return result
 
 
@@ -242,7 +345,7 @@ def export(conn: psycopg.Connection, filters: Filters, batch: int = 1000,
     """Every matching article, oldest first, streamed through a server-side cursor: the
     archive is never held in memory. Use a connection that is not in autocommit mode
     or inside `conn.transaction()` (named cursors live in a transaction)."""
-    where, params = _where(filters)
+    where, params = _where(filters, window_periods(conn, filters))
     query = sql.SQL("""
         SELECT a.id, a.url, a.canonical_url, a.outlet, a.title, a.published_at,
                a.fetched_at, a.language, a.authors, a.contact_story, a.call_status,

@@ -70,12 +70,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.db import connect, migrate  # noqa: E402
-from archive.search import make_filters, search  # noqa: E402
+from archive.search import SEARCH_DOCUMENT, make_filters, search  # noqa: E402
 from archive.stories import list_stories  # noqa: E402
 
 END = datetime(2026, 5, 1, tzinfo=UTC)
 START = END - timedelta(days=3 * 365)
 CHUNK = 2_000  # articles per COPY transaction
+PLAN_WIDTH = 220  # characters of a plan line shown
 
 # ---------------------------------------------------------------------------------------
 # Vocabularies. Display forms: the text-search parser lowercases, stems and drops stop
@@ -587,6 +588,9 @@ class Recorder:
         self.calls.append((query, params))
         return self.conn.execute(query, params)
 
+    def transaction(self):
+        return self.conn.transaction()
+
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
@@ -637,14 +641,25 @@ def two_word_queries(rng: np.random.Generator, count: int) -> list[str]:
 
 def plan_of(conn: psycopg.Connection, call, generic: bool = False,
             ) -> tuple[str, list[str], float]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the first statement `call` sends, with the indexes
-    its plan uses and the execution time in ms. generic: the plan PostgreSQL keeps for a
-    prepared statement (psycopg prepares a query text from its 5th use on, and after 5
-    custom plans the server may switch to one generic plan for all parameter values)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the main (longest) statement `call` sends, after the
+    SET LOCALs it sends, with the indexes its plan uses and the execution time in ms.
+    generic: the plan PostgreSQL keeps for a prepared statement (psycopg prepares a query
+    text from its 5th use on, and after 5 custom plans the server may switch to one
+    generic plan for all parameter values)."""
     recorder = Recorder(conn)
     call(recorder)
-    query, params = recorder.calls[0]
-    text = query.as_string(conn) if isinstance(query, sql.Composable) else query
+    texts = [(q.as_string(conn) if isinstance(q, sql.Composable) else q, p)
+             for q, p in recorder.calls]
+    text, params = max(texts, key=lambda sent: len(sent[0]))
+    with conn.transaction():
+        for sent, _ in texts:
+            if sent.startswith("SET LOCAL"):
+                conn.execute(sent)
+        return _explain(conn, text, params, generic)
+
+
+def _explain(conn: psycopg.Connection, text: str, params: dict | None, generic: bool,
+             ) -> tuple[str, list[str], float]:
     if generic:
         names: list[str] = []
 
@@ -668,7 +683,11 @@ def plan_of(conn: psycopg.Connection, call, generic: bool = False,
     used = re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)?"
                       r" (?:using|on) (\S+)", plan)
     executed = re.search(r"Execution Time: ([\d.]+) ms", plan)
+    # conditions on the search indexes' expression run to pages: cut for reading
+    plan = "\n".join(row if len(row) <= PLAN_WIDTH else row[:PLAN_WIDTH] + " …"
+                     for row in plan.splitlines())
     return plan, sorted(set(used)), float(executed.group(1)) if executed else float("nan")
+
 
 
 def plans_used(conn: psycopg.Connection) -> tuple[int, int]:
@@ -684,8 +703,9 @@ def term_shares(conn: psycopg.Connection) -> str:
     parts = []
     for word in ["putin", "trump", "kremlin", "call", "phone", "peskov", "witkoff", "summit",
                  "ceasefire", "sanctions", "said"]:
-        n = conn.execute("SELECT count(*) AS n FROM articles WHERE language = 'en' AND "
-                         "search @@ to_tsquery('english', %s)", (word,)).fetchone()["n"]
+        n = conn.execute(f"SELECT count(*) AS n FROM articles a WHERE a.language = 'en' "
+                         f"AND {SEARCH_DOCUMENT} @@ to_tsquery('english', %s)",
+                         (word,)).fetchone()["n"]
         parts.append(f"{word} {n / total:.1%}")
     return ", ".join(parts) + " (English articles matching, of all)"
 

@@ -3,22 +3,28 @@ filters, ranking, snippets, paging, export, one article, reports per day."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
 from archive.search import (
     HIGHLIGHT_START,
+    MAX_PERIODS,
     SearchError,
     export,
     get_article,
     make_filters,
+    period_lexemes,
     plain,
     reports_per_day,
     search,
+    window_periods,
 )
+from archive.store import ArticleRecord, store_article
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +144,93 @@ def test_reports_per_day(conn):
     assert date(2025, 4, 10) not in days  # that call was confirmed
     confirmed = reports_per_day(conn, status="confirmed")
     assert {row["day"] for row in confirmed} >= {date(2025, 4, 10)}
+
+
+# Date windows reach the search indexes as day and month lexemes (migration 9): the
+# cover must hold every moment of the window, or a search would silently miss articles.
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("since", "until", "expected"), [
+    (utc(2025, 3, 15), utc(2025, 3, 18), ["day 20250315", "day 20250316", "day 20250317"]),
+    (utc(2025, 3, 1), utc(2025, 5, 1), ["month 202503", "month 202504"]),
+    (utc(2025, 3, 30), utc(2025, 5, 2),
+     ["day 20250330", "day 20250331", "month 202504", "day 20250501"]),
+    (utc(2025, 3, 15, 23), utc(2025, 3, 16), ["day 20250315"]),  # until is exclusive
+    (utc(2025, 3, 15, 23), utc(2025, 3, 16, 0, 0, 0, 1), ["day 20250315", "day 20250316"]),
+    (datetime(2025, 3, 16, 1, tzinfo=timezone(timedelta(hours=3))),  # 22:00 UTC the day before
+     datetime(2025, 3, 16, 2, tzinfo=timezone(timedelta(hours=3))), ["day 20250315"]),
+    (utc(2024, 12, 31), utc(2025, 1, 2), ["day 20241231", "day 20250101"]),
+    (utc(2024, 2, 1), utc(2024, 3, 1), ["month 202402"]),  # a leap February, whole
+    (utc(9999, 12, 1), datetime.max.replace(tzinfo=UTC), ["month 999912"]),
+    (utc(2020, 1, 15), utc(2026, 1, 15), None),  # too many: the date index alone
+])
+def test_period_lexemes_cover_the_window(since, until, expected):
+    assert period_lexemes(since, until) == expected
+
+
+def lexemes_of(moment: datetime) -> set[str]:
+    day = moment.astimezone(UTC)
+    return {f"day {day:%Y%m%d}", f"month {day:%Y%m}"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(since=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1),
+                          timezones=st.just(UTC)),
+       length=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=900)),
+       share=st.floats(min_value=0, max_value=1, exclude_max=True))
+def test_every_moment_of_a_window_is_covered(since, length, share):
+    lexemes = period_lexemes(since, since + length)
+    if lexemes is None:
+        return
+    assert len(lexemes) <= MAX_PERIODS
+    for moment in (since, since + length - timedelta(microseconds=1), since + length * share):
+        assert lexemes_of(moment) & set(lexemes), (moment, lexemes)
+
+
+REPORTED = [  # (published_at, language): day and month edges, time zones, the far future
+    (utc(2025, 3, 14, 23, 59, 59, 999999), "en"), (utc(2025, 3, 15), "en"),
+    (utc(2025, 3, 31, 23, 59, 59), "ru"), (utc(2025, 4, 1), "en"),
+    (utc(2025, 4, 30, 12), "uk"), (utc(2025, 5, 1), "en"),
+    (datetime(2024, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2))), "en"),
+    (utc(2031, 1, 1), "en"), (None, "en"),  # no date: reported when fetched
+]
+WINDOWS = [  # (since, until) as a user types them; until includes its day
+    ("2025-03-15", "2025-03-15"), ("2025-03-14", "2025-03-31"), ("2025-04-01", "2025-04-30"),
+    ("2025-03-15", None), ("2025-04-02", None), (None, "2025-03-31"), (None, "2025-01-01"),
+    ("2025-01-01", "2025-01-01"), ("2024-12-31", "2024-12-31"), ("2020-01-01", "2030-12-31"),
+    ("2025-03-15T00:00:00Z", "2025-03-15T00:00:00.000001Z"), ("2032-01-01", None),
+    (None, "1999-01-01"),
+]
+
+
+@pytest.fixture
+def dated_archive(db):
+    """Articles that all match 'ceasefire envoy', reported at awkward moments."""
+    for number, (published, language) in enumerate(REPORTED):
+        words = {"ru": "перемирие посланник", "uk": "ceasefire envoy"}.get(
+            language, "ceasefire envoy")
+        store_article(db, ArticleRecord(
+            url=f"https://dates.example/{number}", outlet="Dates", language=language,
+            title=f"Report {number}", published_at=published,
+            text=f"The {words} met again. " * 20))
+    return {row["id"]: row["at"] for row in db.execute(
+        "SELECT id, coalesce(published_at, fetched_at) AS at FROM articles")}
+
+
+@pytest.mark.parametrize(("since", "until"), WINDOWS)
+def test_search_in_a_window_finds_exactly_what_was_reported_in_it(dated_archive, db,
+                                                                    since, until):
+    filters = make_filters("ceasefire envoy OR перемирие", since=since, until=until)
+    expected = {i for i, at in dated_archive.items()
+                if (filters.since is None or at >= filters.since)
+                and (filters.until is None or at < filters.until)}
+    found = {row["id"] for row in search(db, filters, limit=200).results}
+    assert found == expected
+    assert search(db, filters, count=True).total == len(expected)
+    with db.transaction():
+        assert {row["id"] for row in export(db, filters)} == expected
+    if since and until and filters.until - filters.since < timedelta(days=400):
+        assert window_periods(db, filters)  # the indexes were given the window
