@@ -178,8 +178,11 @@ def period_lexemes(since: datetime, until: datetime) -> list[str] | None:
     in [since, until): whole months as one lexeme, the rest day by day. None when that
     takes more than MAX_PERIODS lexemes (then the date index alone narrows the search).
     The cover is never short of the window: the exact date filter still applies."""
-    day = since.astimezone(UTC).date()
-    last = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    day = _utc_day(since)
+    try:
+        last = _utc_day(until - timedelta(microseconds=1))
+    except OverflowError:  # until is the first moment there is: nothing before it
+        return []
     lexemes: list[str] = []
     while day <= last:
         if len(lexemes) == MAX_PERIODS:
@@ -196,6 +199,15 @@ def period_lexemes(since: datetime, until: datetime) -> list[str] | None:
                 break
             day += timedelta(days=1)
     return lexemes
+
+
+def _utc_day(moment: datetime) -> date:
+    """The UTC day of a moment; a moment whose UTC day Python cannot hold (a time zone
+    on 0001-01-01 or 9999-12-31) is on the first or last day there is."""
+    try:
+        return moment.astimezone(UTC).date()
+    except OverflowError:
+        return date.min if moment.year == 1 else date.max
 
 
 def _first_of_next_month(day: date) -> date | None:

@@ -166,6 +166,12 @@ def utc(*parts: int) -> datetime:
     (utc(2024, 2, 1), utc(2024, 3, 1), ["month 202402"]),  # a leap February, whole
     (utc(9999, 12, 1), datetime.max.replace(tzinfo=UTC), ["month 999912"]),
     (utc(2020, 1, 15), utc(2026, 1, 15), None),  # too many: the date index alone
+    # days Python cannot hold in UTC: the first and last there are
+    (datetime(1, 1, 1, tzinfo=timezone(timedelta(minutes=1))), utc(1, 1, 2), ["day 10101"]),
+    (utc(9999, 12, 31), datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+     ["day 99991231"]),
+    (datetime(1, 1, 1, tzinfo=timezone(timedelta(minutes=1))),
+     datetime(1, 1, 1, 0, 0, 30, tzinfo=timezone(timedelta(minutes=1))), ["day 10101"]),
 ])
 def test_period_lexemes_cover_the_window(since, until, expected):
     assert period_lexemes(since, until) == expected
