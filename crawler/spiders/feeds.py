@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -45,6 +46,7 @@ PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                "text/xml;q=0.9, */*;q=0.5")
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+SOURCE_PRIORITY = 1  # article pages have Scrapy's default, 0
 
 
 def failure_reason(failure: Failure) -> tuple[str, bool]:
@@ -57,8 +59,8 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
     text = str(exc).strip() or name
     if "max redirections" in text:
         return "too many redirects (a redirect loop?)", False
-    if name in {"IgnoreRequest", "PrivateAddressRefusedRequest"}:
-        return text, False
+    if isinstance(exc, IgnoreRequest):  # a middleware's refusal (robots.txt, private
+        return text, False              # address, size...): the same next time
     if "Timeout" in name or "TimedOut" in name:
         return f"timed out ({text})", True
     return f"{name}: {text}"[:500], True
@@ -119,9 +121,12 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
                 headers["If-None-Match"] = source.etag
             if source.last_modified:
                 headers["If-Modified-Since"] = source.last_modified
+        # Before any article page: otherwise a source is polled only once its host has
+        # no page waiting, and in a long pass the last feeds are read near its end,
+        # their news (and alerts) waiting behind every other outlet's pages.
         return scrapy.Request(
             source.url, callback=callback, errback=self.source_failed, headers=headers,
-            dont_filter=True,
+            dont_filter=True, priority=SOURCE_PRIORITY,
             meta={"source_id": source.id, "handle_httpstatus_list": [304], **(meta or {})},
         )
 
@@ -191,6 +196,7 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
         return scrapy.Request(
             url, callback=callback, errback=self.follow_up_failed, headers=headers,
             dont_filter=True,  # de-duplicated per source here; see `request_dropped`
+            priority=SOURCE_PRIORITY,  # listings before article pages, as sources
             meta={"source_id": poll.source.id, "handle_httpstatus_list": [304],
                   "pending": True, **meta},
         )

@@ -21,6 +21,13 @@ from newsroom import (
     serve_article,
     sitemap_index,
 )
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import TCPTimedOutError
+from twisted.python.failure import Failure
+
+from crawler.spiders.feeds import failure_reason
 
 
 @pytest.fixture
@@ -243,3 +250,20 @@ sitemaps = ["{site.url('/news.xml')}"]
     assert row["title"] == "Ferry timetable changes in April"
     assert row["published_at"] == published
     assert row["outlet"] == site.name and row["feed_entry_ids"] == []
+
+
+class SizeLimitRefused(IgnoreRequest):
+    """A middleware's own refusal, as a subclass: it must read as permanent too."""
+
+
+@pytest.mark.parametrize(("exc", "reason", "transient"), [
+    (HttpError(HtmlResponse("https://x.example/", status=404), "Ignoring"), "HTTP 404", False),
+    (HttpError(HtmlResponse("https://x.example/", status=503), "Ignoring"), "HTTP 503", True),
+    (IgnoreRequest("Forbidden by robots.txt"), "Forbidden by robots.txt", False),
+    (SizeLimitRefused("page larger than 20 MB"), "page larger than 20 MB", False),
+    (TCPTimedOutError(), "timed out", True),
+    (ConnectionRefusedError("refused"), "ConnectionRefusedError: refused", True),
+])
+def test_failure_reasons_say_what_and_whether_to_retry(exc, reason, transient):
+    said, retry = failure_reason(Failure(exc))
+    assert reason in said and retry is transient
