@@ -36,6 +36,8 @@ def official_stance(contact_story: bool, call_status: str, stance: str | None) -
     return None
 
 
-def set_official_stance(conn: psycopg.Connection, article_id: int, stance: str | None) -> None:
-    conn.execute("UPDATE articles SET official_stance = %s WHERE id = %s "
-                 "AND official_stance IS DISTINCT FROM %s", (stance, article_id, stance))
+def set_official_stance(conn: psycopg.Connection, article_id: int, stance: str | None) -> bool:
+    """Record an official article's stance; True when it differs from the stored one."""
+    return conn.execute("UPDATE articles SET official_stance = %s WHERE id = %s "
+                        "AND official_stance IS DISTINCT FROM %s",
+                        (stance, article_id, stance)).rowcount > 0

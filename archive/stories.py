@@ -333,6 +333,22 @@ def _statuses(conn: psycopg.Connection, story_ids: set[int]) -> dict[int, str]:
     return {row["id"]: row["status"] for row in rows}
 
 
+def restory(conn: psycopg.Connection, article_id: int) -> int | None:
+    """After an article's classification changed (`reclassify`): its story's title and
+    status recomputed, or, for an article that now reports a contact, the story it
+    joins. Returns that story's id (None: in no story). Writes no alert: the news is
+    old. An article that no longer reports a contact stays in its story."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
+        row = conn.execute("SELECT story_id FROM story_articles WHERE article_id = %s",
+                           (article_id,)).fetchone()
+        if row is not None:
+            _refresh_story(conn, row["story_id"])
+            return row["story_id"]
+    assignment = assign_story(conn, article_id)
+    return assignment.story_id if assignment else None
+
+
 def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
     """Title, status and first report recomputed from the members; return the status.
     The earliest article leads. The story is confirmed once a member reports the call

@@ -161,3 +161,23 @@ def test_status_change_alerts_can_be_switched_off(setup, db, http_receiver, tmp_
     crawl(sources, env)
     assert db.execute("SELECT status FROM stories").fetchone()["status"] == "confirmed"
     assert [k for k, _ in kinds(http_receiver)].count("status_change") == 0
+
+
+def test_reclassify_brings_stances_and_story_status_up_to_date(setup, db, http_receiver):
+    room, sources, env = setup
+    crawl(sources, env)
+    publish(room.sites["Kremlin"], "Kremlin", "readout", *READOUT, DAY + timedelta(hours=9))
+    crawl(sources, env)
+    sent = len(http_receiver.accepted_at("/hook"))
+    # as an older classifier left them: the readout without its stance, the story open
+    db.execute("UPDATE articles SET official_stance = NULL, classifier_version = 'old' "
+               "WHERE outlet = 'Kremlin'")
+    db.execute("UPDATE stories SET status = 'unconfirmed', status_article_id = NULL")
+    result = run_cli(["reclassify"], env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 changed their decision; 1 stories brought up to date" in result.stdout
+    row = db.execute("SELECT s.status, a.outlet, a.official_stance FROM stories s "
+                     "JOIN articles a ON a.id = s.status_article_id").fetchone()
+    assert (row["status"], row["outlet"], row["official_stance"]) == \
+        ("confirmed", "Kremlin", "confirms")
+    assert len(http_receiver.accepted_at("/hook")) == sent  # old news: no alert
