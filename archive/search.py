@@ -24,6 +24,9 @@ MAX_LIMIT = 200
 MAX_QUERY = 500
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\x02", "\x03"  # replaced by each output format
 HEADLINE_CHARS = 20_000  # ts_headline reads at most this much of an article
+# ...but first only its opening, where news puts what it is about: parsing is most of
+# a snippet's cost, and the whole text is read only when the words are not there.
+LEDE_CHARS = 2_000
 # text_search_config() in migration 1: languages with their own stemmer.
 CONFIGS = {"en": "english", "ru": "russian", "de": "german", "fr": "french",
            "es": "spanish", "tr": "turkish"}
@@ -304,16 +307,18 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
     if filters.query:
         rank = sql.SQL("ts_rank_cd(a.search, {})").format(_query_for_row())
         order = sql.SQL("rank DESC, reported_at DESC, a.id DESC")
-        snippet = sql.SQL(
-            "ts_headline(text_search_config(p.language), left(p.text, {chars}), "
-            "websearch_to_tsquery(text_search_config(p.language), %(q)s), {options})"
-        ).format(chars=sql.Literal(HEADLINE_CHARS), options=sql.Literal(
-            f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_STOP}, MaxWords=35, "
-            "MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""))
+        snippet = sql.SQL("CASE WHEN strpos(lede.snippet, {start}) > 0 THEN lede.snippet "
+                          "ELSE {whole} END").format(start=sql.Literal(HIGHLIGHT_START),
+                                                     whole=_headline(HEADLINE_CHARS))
+        # OFFSET 0 keeps the subquery whole: pulled up, its headline would be computed
+        # once for each use in the CASE
+        lede = sql.SQL("CROSS JOIN LATERAL (SELECT {} AS snippet OFFSET 0) lede").format(
+            _headline(LEDE_CHARS))
     else:
         rank = sql.SQL("0::real")
         order = sql.SQL("reported_at DESC, a.id DESC")
         snippet = sql.SQL("left(p.text, 240)")
+        lede = sql.SQL("")
     # A story's id is looked up for the page's rows only, after the LIMIT.
     query = sql.SQL("""
         WITH p AS (
@@ -329,7 +334,7 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
                (SELECT sa.story_id FROM story_articles sa WHERE sa.article_id = p.id)
                    AS story_id,
                p.reported_at, p.rank, {snippet} AS snippet
-        FROM p ORDER BY p.rank DESC, p.reported_at DESC, p.id DESC""")
+        FROM p {lede} ORDER BY p.rank DESC, p.reported_at DESC, p.id DESC""")
     with conn.transaction():
         if filters.query:
             conn.execute(SEARCH_SETTINGS)
@@ -337,7 +342,7 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
         params.update(where_params)
         rows = conn.execute(query.format(
             reported_at=sql.SQL(REPORTED_AT), rank=rank, articles=_from(filters),
-            where=where, order=order, snippet=snippet), params).fetchall()
+            where=where, order=order, snippet=snippet, lede=lede), params).fetchall()
         result = Page(results=rows, page=page, limit=limit)
         if count:
             counted = conn.execute(sql.SQL(
@@ -345,6 +350,16 @@ def search(conn: psycopg.Connection, filters: Filters, limit: int = 20, page: in
                 _from(filters), where, sql.Literal(COUNT_CAP + 1)), params).fetchone()["n"]
             result.total, result.total_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     return result
+
+
+def _headline(chars: int) -> sql.Composable:
+    """The query's words highlighted in the first `chars` characters of the text."""
+    return sql.SQL(
+        "ts_headline(text_search_config(p.language), left(p.text, {chars}), "
+        "websearch_to_tsquery(text_search_config(p.language), %(q)s), {options})"
+    ).format(chars=sql.Literal(chars), options=sql.Literal(
+        f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_STOP}, MaxWords=35, "
+        "MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""))
 
 
 EXPORT_COLUMNS = ("id", "url", "canonical_url", "outlet", "title", "published_at",

@@ -240,3 +240,18 @@ def test_search_in_a_window_finds_exactly_what_was_reported_in_it(dated_archive,
         assert {row["id"] for row in export(db, filters)} == expected
     if since and until and filters.until - filters.since < timedelta(days=400):
         assert window_periods(db, filters)  # the indexes were given the window
+
+
+def test_snippets_find_the_words_anywhere_in_the_text(db):
+    filler = "Markets opened quietly and traders waited for the figures. " * 60
+    store_article(db, ArticleRecord(
+        url="https://deep.example/1", outlet="Deep", language="en", title="Late mention",
+        text=filler + "Only here does the ceasefire envoy appear, near the end."))
+    store_article(db, ArticleRecord(
+        url="https://deep.example/2", outlet="Deep", language="en", title="Early mention",
+        text="The ceasefire envoy arrived first thing. " + filler))
+    snippets = {row["url"]: row["snippet"]
+                for row in search(db, make_filters("ceasefire envoy")).results}
+    assert len(filler) > 3000
+    for url in ("https://deep.example/1", "https://deep.example/2"):
+        assert f"{HIGHLIGHT_START}ceasefire" in snippets[url], snippets[url]
