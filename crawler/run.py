@@ -81,6 +81,51 @@ def _states(conn, sources, sources_path: Path | None) -> dict[str, SourceState]:
     return states
 
 
+class PassConnection:
+    """A pass's database connection, replaced once should a database restart break it:
+    the stored-URL lookups during the crawl and the sources' outcome at its end go on
+    on a new connection. Every pass body (cron, daemon, worker task) uses one."""
+
+    def __init__(self, url: str, conn: psycopg.Connection) -> None:
+        self.url, self.conn = url, conn
+        self.reconnected = False
+
+    def reconnect(self) -> psycopg.Connection:
+        self.conn.close()
+        self.conn = connect(self.url, migrate_now=False)
+        self.reconnected = True
+        return self.conn
+
+    def known(self, urls: list[str]) -> set[str]:
+        """The URLs already stored. Should the database be restarted meanwhile, on a new
+        connection; should it be down, none: the pages are fetched and, not stored,
+        leave their feeds unfinished (an exception here would lose the feed's entries
+        and save its validators as if all were read)."""
+        try:
+            return known_urls(self.conn, urls)
+        except psycopg.OperationalError as exc:
+            log.warning("lost the database connection (%s); reconnecting", error_line(exc))
+        try:
+            return known_urls(self.reconnect(), urls)
+        except (psycopg.OperationalError, DatabaseError) as exc:
+            log.error("cannot look up stored articles (%s); fetching all %d listed",
+                      error_line(exc), len(urls))
+            return set()
+
+    def finish(self, settings: Settings, report: PassReport) -> None:
+        """Record each source's outcome; DatabaseError when that cannot be done."""
+        try:
+            finish_pass(self.conn, settings, report,
+                        None if self.reconnected else self.reconnect)
+        except (psycopg.OperationalError, DatabaseError) as exc:
+            raise DatabaseError(
+                f"the sources' outcome could not be recorded ({error_line(exc)}); "
+                "they will be polled again by the next pass") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def finish_pass(conn, settings: Settings, report: PassReport, reconnect=None) -> None:
     """Record each source's outcome. With `reconnect` (a function returning a new
     connection), a connection that a database restart broke is replaced once."""
@@ -107,49 +152,21 @@ def crawl_once(settings: Settings, sources_path: Path | None = None,
     from scrapy.crawler import CrawlerProcess
 
     url = database_url(settings)
-    conn = connect(url)
-
-    def reconnect() -> psycopg.Connection:
-        nonlocal conn
-        conn.close()
-        conn = connect(url, migrate_now=False)
-        return conn
-
-    def known(urls: list[str]) -> set[str]:
-        """The URLs already stored. Should the database be restarted meanwhile, on a new
-        connection; should it be down, none: the pages are fetched and, not stored,
-        leave their feeds unfinished (an exception here would lose the feed's entries
-        and save its validators as if all were read)."""
-        try:
-            return known_urls(conn, urls)
-        except psycopg.OperationalError as exc:
-            log.warning("lost the database connection (%s); reconnecting", error_line(exc))
-        try:
-            return known_urls(reconnect(), urls)
-        except (psycopg.OperationalError, DatabaseError) as exc:
-            log.error("cannot look up stored articles (%s); fetching all %d listed",
-                      error_line(exc), len(urls))
-            return set()
-
+    link = PassConnection(url, connect(url))
     try:
-        todo, conf = plan_pass(conn, settings, sources_path, all_sources)
+        todo, conf = plan_pass(link.conn, settings, sources_path, all_sources)
         report = report if report is not None else PassReport()
         report.sources_due = len(todo)
         if todo:
             conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
             process = CrawlerProcess({**conf, "LOG_INSTALL_ROOT_HANDLER": False})
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
-            process.crawl(NewsSpider, sources=todo, known_urls=known, report=report)
+            process.crawl(NewsSpider, sources=todo, known_urls=link.known, report=report)
             process.start()
-        try:
-            finish_pass(conn, settings, report, reconnect)
-        except (psycopg.OperationalError, DatabaseError) as exc:
-            raise DatabaseError(
-                f"the sources' outcome could not be recorded ({error_line(exc)}); "
-                "they will be polled again by the next pass") from None
+        link.finish(settings, report)
         return report
     finally:
-        conn.close()
+        link.close()
 
 
 async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = None,
@@ -157,36 +174,35 @@ async def crawl_pass(settings: Settings, url: str, sources_path: Path | None = N
                      ) -> PassReport:
     """One pass inside an already running asyncio reactor. The crawler is appended to
     `running` while it runs, so that a shutdown can stop it gracefully."""
-    conn = connect(url, migrate_now=False)  # the daemon migrated the archive at start
+    # the daemon migrated the archive at start
+    link = PassConnection(url, connect(url, migrate_now=False))
     try:
-        todo, conf = plan_pass(conn, settings, sources_path, False, per_host)
-        return await _run_in_reactor(conn, settings, url, todo, conf, outbox, running,
+        todo, conf = plan_pass(link.conn, settings, sources_path, False, per_host)
+        return await _run_in_reactor(link, settings, todo, conf, outbox, running,
                                      PassReport())
     finally:
-        conn.close()
+        link.close()
 
 
-async def _run_in_reactor(conn, settings: Settings, url: str, todo: list[SourceState],
-                          conf: dict, outbox, running: list | None,
-                          report: PassReport) -> PassReport:
+async def _run_in_reactor(link: PassConnection, settings: Settings,
+                          todo: list[SourceState], conf: dict, outbox,
+                          running: list | None, report: PassReport) -> PassReport:
     """Crawl `todo` with a new AsyncCrawlerRunner in the running reactor, then record
     each poll: the body of a daemon pass and of a worker's task alike."""
     from scrapy.crawler import AsyncCrawlerRunner
 
     if todo:
-        conf.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_OUTBOX=outbox)
+        conf.update(BACKCHANNEL_DATABASE_URL=link.url, BACKCHANNEL_OUTBOX=outbox)
         runner = AsyncCrawlerRunner(conf)
         crawler = runner.create_crawler(NewsSpider)
         if running is not None:
             running.append(crawler)
         try:
-            await runner.crawl(crawler, sources=todo,
-                               known_urls=lambda urls: known_urls(conn, urls),
-                               report=report)
+            await runner.crawl(crawler, sources=todo, known_urls=link.known, report=report)
         finally:
             if running is not None:
                 running.remove(crawler)
-    finish_pass(conn, settings, report)
+    link.finish(settings, report)
     return report
 
 
@@ -314,10 +330,10 @@ async def crawl_sources(settings: Settings, url: str, source_ids: list[int],
     """Poll the named sources now, due or not (the scheduler decided), inside an already
     running asyncio reactor: fetch, extract, classify, store, and record each poll, as
     `crawl_pass` does for the sources it finds due."""
-    conn = connect(url, migrate_now=False)
+    link = PassConnection(url, connect(url, migrate_now=False))
     try:
-        todo, conf = plan_sources(conn, settings, sources_path, source_ids)
-        return await _run_in_reactor(conn, settings, url, todo, conf, outbox, running,
+        todo, conf = plan_sources(link.conn, settings, sources_path, source_ids)
+        return await _run_in_reactor(link, settings, todo, conf, outbox, running,
                                      PassReport(sources_due=len(todo)))
     finally:
-        conn.close()
+        link.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 from alerts.channels import channels_from_settings
 from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
-from archive.db import connect, database_url
+from archive.db import DatabaseError, connect, database_url
 from archive.locks import CrawlerLock
 from backchannel.config import Settings
 from crawler.sources import load_sources
@@ -126,6 +126,8 @@ class Daemon:
                 log.info("pass %d: polled %d sources, stored %d new articles, %d alerts",
                          self.passes, len(report.polls), report.articles_new,
                          len(report.alerts))
+        except DatabaseError as exc:  # already one clear line: no traceback
+            log.error("crawl pass failed: %s; the next one will try again", exc)
         except Exception:  # a pass that fails must not end the daemon
             log.exception("crawl pass failed; the next one will try again")
         finally:

@@ -200,3 +200,42 @@ def test_an_article_the_database_refused_is_fetched_again_next_pass(newsroom, cl
     assert urls == {good, refused}
     feed_status = [r.status for r in newsroom.requests("Harbour Outlet", "/rss.xml")]
     assert feed_status == [200, 200]  # the validators were held back, not a 304
+
+
+def test_a_pass_goes_on_after_its_database_session_is_killed(database_url, db):
+    """Cron, daemon and worker passes share PassConnection: a restart (here, the pass's
+    session killed) costs one reconnection, not the pass's lookups or its outcome."""
+    from archive.db import DatabaseError, connect
+    from archive.store import ArticleRecord, store_article, sync_sources
+    from backchannel.config import Settings
+    from crawler.items import PassReport, PollOutcome
+    from crawler.run import PassConnection
+    from crawler.sources import parse_sources
+
+    store_article(db, ArticleRecord(url="https://kept.example/1", outlet="Kept",
+                                    text="Stored before the restart. " * 20))
+    sources = parse_sources({"outlets": [{"name": "Kept",
+                                          "feeds": ["https://kept.example/rss"]}]}, "test")
+    state = sync_sources(db, sources)["https://kept.example/rss"]
+    report = PassReport()
+    report.polls[state.id] = PollOutcome(source=state, status=200, etag='"v2"')
+
+    def kill(link: PassConnection) -> None:
+        db.execute("SELECT pg_terminate_backend(%s)", (link.conn.info.backend_pid,))
+
+    looking = PassConnection(database_url, connect(database_url, migrate_now=False))
+    recording = PassConnection(database_url, connect(database_url, migrate_now=False))
+    try:
+        kill(looking)  # during the crawl: the lookup goes on on a new session
+        listed = ["https://kept.example/1", "https://kept.example/2"]
+        assert looking.known(listed) == {"https://kept.example/1"}
+        kill(recording)  # at the end: the outcome is recorded on a new session
+        recording.finish(Settings(), report)
+        row = db.execute("SELECT last_status, etag FROM sources").fetchone()
+        assert (row["last_status"], row["etag"]) == (200, '"v2"')
+        kill(looking)  # a second loss in one pass: said plainly, not retried forever
+        with pytest.raises(DatabaseError, match="could not be recorded"):
+            looking.finish(Settings(), report)
+    finally:
+        looking.close()
+        recording.close()
