@@ -27,7 +27,8 @@ class SourceState:
     body_sha256: str | None
     consecutive_failures: int
     effective_interval_seconds: float | None = None
-    last_success_at: datetime | None = None  # sitemaps take entries newer than this
+    last_success_at: datetime | None = None
+    window_start: datetime | None = None  # sitemaps take entries newer than this
 
 
 @dataclass
@@ -97,7 +98,8 @@ def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, So
                                  THEN sources.effective_interval_seconds END
                        RETURNING id, kind, url, interval_minutes, etag, last_modified,
                                  body_sha256, consecutive_failures,
-                                 effective_interval_seconds, last_success_at""",
+                                 effective_interval_seconds, last_success_at,
+                                 window_start""",
                     (outlet_id, source.kind, source.url, source.interval_minutes),
                 ).fetchone()
                 states[source.url] = SourceState(outlet=outlet.name, **row)
@@ -109,7 +111,8 @@ def source_states(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, S
     outlet_of = {source.url: source.outlet for source in sources.sources}
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, last_success_at
+                  consecutive_failures, effective_interval_seconds, last_success_at,
+                  window_start
            FROM sources WHERE url = ANY(%s)""",
         (list(outlet_of),),
     ).fetchall()
@@ -152,21 +155,24 @@ def record_poll(
     wait_at_least: float = 0.0,
     hint: str | None = None,
     now: datetime | None = None,
+    complete: bool = True,
 ) -> None:
     """Store a poll's outcome and when to poll next. On success: after `next_poll_in`
     seconds (default: `interval_seconds`, the interval now in use, or the configured
     one). On failure: the configured interval doubled per consecutive failure (capped),
     so a broken source is not hammered; one success resets it. Never sooner than
-    `wait_at_least` (the server's Retry-After)."""
+    `wait_at_least` (the server's Retry-After). `complete`: every page the poll listed
+    was dealt with for good, so the source's window (`window_start`) may move on."""
     now = now or datetime.now(UTC)
     params = {"now": now, "status": status, "etag": etag, "lm": last_modified,
               "sha": body_sha256, "id": source_id, "interval": interval_seconds,
               "hint": hint, "error": (error or "")[:2000], "cap": MAX_BACKOFF,
               "next": next_poll_in if next_poll_in is not None else interval_seconds,
-              "floor": max(0.0, wait_at_least)}
+              "floor": max(0.0, wait_at_least), "complete": complete}
     if ok:
         conn.execute(
             """UPDATE sources SET last_polled_at = %(now)s, last_success_at = %(now)s,
+                   window_start = CASE WHEN %(complete)s THEN %(now)s ELSE window_start END,
                    last_status = %(status)s, consecutive_failures = 0, last_error = NULL,
                    etag = coalesce(%(etag)s, etag),
                    last_modified = coalesce(%(lm)s, last_modified),

@@ -281,6 +281,7 @@ def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
         next_poll_in=next_poll_in,
         wait_at_least=poll.retry_after or 0.0,
         hint=hint,
+        complete=keep_validators,
     )
 
 
@@ -315,7 +316,8 @@ def plan_sources(conn, settings: Settings, sources_path: Path | None,
     _, outlet_of, conf = cached
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, last_success_at
+                  consecutive_failures, effective_interval_seconds, last_success_at,
+                  window_start
            FROM sources WHERE id = ANY(%s) ORDER BY id""",
         (list(source_ids),),
     ).fetchall()

@@ -11,7 +11,8 @@ path is /robots.txt: the sitemaps its `Sitemap:` lines list). Per pass:
   within the window (or undated), at most MAX_CHILD_SITEMAPS per index, each fetched
   with If-Modified-Since at the window's start; gzip'd files (.xml.gz) are unzipped;
 * entries are taken when dated (`<news:publication_date>`, else `<lastmod>`) within
-  the window: since the source's last successful pass less SLACK, or on its first pass
+  the window: since the source's last complete pass (every page it listed fetched, or
+  failed for good: `window_start`) less SLACK, or on its first pass
   the last `sitemap_first_pass_hours` (48); undated entries are left out (nothing tells
   a new one from a ten-year-old one); at most MAX_ENTRIES per source, newest first;
 * entries the archive holds, or that another source of this pass requested, are not
@@ -72,8 +73,8 @@ class SitemapSources:
 
     def sitemap_since(self, source) -> datetime:
         """The start of the window: entries dated earlier are not taken."""
-        if source.last_success_at is not None and not self.probe:
-            return source.last_success_at - SLACK
+        if source.window_start is not None and not self.probe:
+            return source.window_start - SLACK
         return self.now - timedelta(hours=self.option(source).first_pass_hours)
 
     def parse_robots(self, response: Response):

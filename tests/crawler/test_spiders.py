@@ -267,3 +267,30 @@ class SizeLimitRefused(IgnoreRequest):
 def test_failure_reasons_say_what_and_whether_to_retry(exc, reason, transient):
     said, retry = failure_reason(Failure(exc))
     assert reason in said and retry is transient
+
+
+def test_a_sitemap_page_that_failed_for_a_passing_reason_is_taken_again(newsroom, cli_env,
+                                                                        db, tmp_path):
+    site = newsroom.site("Window Outlet")
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    first = serve_article(site, "/news/first", "Harbour works begin", published)
+    second = site.url("/news/second")
+    site.routes["/news/second"] = Route(b"busy", status=503)
+    site.routes["/news.xml"] = Route(news_sitemap([
+        {"loc": url, "title": title, "published": published}
+        for url, title in ((first, "Harbour works begin"), (second, "Tram line reopens"))]),
+        content_type="application/xml")
+    sources = write_sources(tmp_path, f"""allow_private_addresses = true
+[[outlets]]
+name = "{site.name}"
+sitemaps = ["{site.url('/news.xml')}"]
+""")
+    run_cli(["crawl", "--sources", str(sources)], cli_env)
+    assert {r["url"] for r in db.execute("SELECT url FROM articles")} == {first}
+    # three hours old, well before the first pass: still in the next pass's window
+    serve_article(site, "/news/second", "Tram line reopens", published)
+    result = run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {r["url"] for r in db.execute("SELECT url FROM articles")} == {first, second}
+    window = db.execute("SELECT window_start, last_success_at FROM sources").fetchone()
+    assert window["window_start"] == window["last_success_at"]  # complete: it moved on
