@@ -80,7 +80,9 @@ def cli_env(database_url, tmp_path) -> dict[str, str]:
         BACKCHANNEL_HOME=str(tmp_path / "home"),
         BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES="0",
         BACKCHANNEL_DOWNLOAD_DELAY="0",
-        BACKCHANNEL_DOWNLOAD_TIMEOUT="5",
+        # loopback answers in milliseconds; the margin is for a loaded machine, where a
+        # robots.txt timing out would read as "allow all" (Scrapy's rule)
+        BACKCHANNEL_DOWNLOAD_TIMEOUT="15",
         BACKCHANNEL_RETRY_TIMES="1",
         PYTHONUNBUFFERED="1",
     )
@@ -138,7 +140,7 @@ def crawled_archive(pg_server, tmp_path_factory) -> CrawledArchive:
     tmp = tmp_path_factory.mktemp("archive")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKCHANNEL_")}
     env.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_HOME=str(tmp / "home"),
-               BACKCHANNEL_DOWNLOAD_DELAY="0", BACKCHANNEL_DOWNLOAD_TIMEOUT="5",
+               BACKCHANNEL_DOWNLOAD_DELAY="0", BACKCHANNEL_DOWNLOAD_TIMEOUT="15",
                PYTHONUNBUFFERED="1")
     room = Newsroom()
     try:

@@ -42,6 +42,7 @@ class LoggedRequest:
 
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a crawl opens many connections at once; 5 drops some
 
     def handle_error(self, request, client_address) -> None:
         pass  # clients hanging up on slow or huge responses is what some tests do
