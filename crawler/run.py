@@ -82,18 +82,16 @@ def _states(conn, sources, sources_path: Path | None) -> dict[str, SourceState]:
 
 
 class PassConnection:
-    """A pass's database connection, replaced once should a database restart break it:
-    the stored-URL lookups during the crawl and the sources' outcome at its end go on
-    on a new connection. Every pass body (cron, daemon, worker task) uses one."""
+    """A pass's database connection, replaced should a database restart break it: the
+    stored-URL lookups during the crawl and the sources' outcome at its end go on on a
+    new connection. Every pass body (cron, daemon, worker task) uses one."""
 
     def __init__(self, url: str, conn: psycopg.Connection) -> None:
         self.url, self.conn = url, conn
-        self.reconnected = False
 
     def reconnect(self) -> psycopg.Connection:
         self.conn.close()
         self.conn = connect(self.url, migrate_now=False)
-        self.reconnected = True
         return self.conn
 
     def known(self, urls: list[str]) -> set[str]:
@@ -113,10 +111,10 @@ class PassConnection:
             return set()
 
     def finish(self, settings: Settings, report: PassReport) -> None:
-        """Record each source's outcome; DatabaseError when that cannot be done."""
+        """Record each source's outcome (reconnecting once more if need be, whatever
+        happened during the crawl); DatabaseError when that cannot be done."""
         try:
-            finish_pass(self.conn, settings, report,
-                        None if self.reconnected else self.reconnect)
+            finish_pass(self.conn, settings, report, self.reconnect)
         except (psycopg.OperationalError, DatabaseError) as exc:
             raise DatabaseError(
                 f"the sources' outcome could not be recorded ({error_line(exc)}); "

@@ -233,7 +233,12 @@ def test_a_pass_goes_on_after_its_database_session_is_killed(database_url, db):
         recording.finish(Settings(), report)
         row = db.execute("SELECT last_status, etag FROM sources").fetchone()
         assert (row["last_status"], row["etag"]) == (200, '"v2"')
-        kill(looking)  # a second loss in one pass: said plainly, not retried forever
+        kill(looking)  # a second restart in one pass, at its end: recorded all the same
+        report.polls[state.id].etag = '"v3"'
+        looking.finish(Settings(), report)
+        assert db.execute("SELECT etag FROM sources").fetchone()["etag"] == '"v3"'
+        looking.url = "postgresql://nobody@127.0.0.1:1/gone"  # the database gone for good:
+        looking.close()  # said plainly, no traceback
         with pytest.raises(DatabaseError, match="could not be recorded"):
             looking.finish(Settings(), report)
     finally:
