@@ -1,6 +1,6 @@
 """Scrapy downloader middlewares of our own: the private-address guard, retries that
-back off instead of hammering a struggling server, and a clear, final reason for a
-download abandoned at the size cap."""
+back off instead of hammering a struggling server, a clear, final reason for a
+download abandoned at the size cap, and robots.txt applied to every request."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -19,6 +20,8 @@ from scrapy.exceptions import (
     NotConfigured,
 )
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
 from crawler.netguard import PrivateAddressRefused, check_url, is_public_ip
@@ -28,6 +31,22 @@ log = logging.getLogger(__name__)
 
 class PrivateAddressRefusedRequest(IgnoreRequest):
     """A request (or a redirect) to a private or loopback address was refused."""
+
+
+class RobotsTxtEveryRequest(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waited for a host's
+    robots.txt judged by it. Under the asyncio reactor Scrapy hands the parser to the
+    first waiter only (awaiting the shared Deferred leaves None for the others), and
+    the others went ahead as if the host had no robots.txt: two sources on one host
+    polled at the start of a pass were enough."""
+
+    async def robot_parser(self, request: Request):
+        parser = await super().robot_parser(request)
+        if parser is None:  # maybe robots.txt failed (then None is Scrapy's rule)…
+            stored = self._parsers.get(urlparse_cached(request).netloc)
+            if not isinstance(stored, Deferred):
+                return stored  # …or maybe another waiter was handed its parser
+        return parser
 
 
 class PrivateAddressGuard:

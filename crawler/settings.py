@@ -35,6 +35,8 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
         "BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES": allow_private,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.PrivateAddressGuard": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.RobotsTxtEveryRequest": 100,  # Scrapy's place for it
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.SizeCapMiddleware": 560,
