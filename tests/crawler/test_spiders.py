@@ -18,6 +18,7 @@ from newsroom import (
     news_sitemap,
     publish_spider_outlets,
     report_paragraphs,
+    section_page,
     serve_article,
     sitemap_index,
 )
@@ -294,3 +295,31 @@ sitemaps = ["{site.url('/news.xml')}"]
     assert {r["url"] for r in db.execute("SELECT url FROM articles")} == {first, second}
     window = db.execute("SELECT window_start, last_success_at FROM sources").fetchone()
     assert window["window_start"] == window["last_success_at"]  # complete: it moved on
+
+
+def test_robots_txt_judges_every_source_of_a_host_polled_at_once(newsroom, cli_env,
+                                                                 tmp_path):
+    """Four sources of one host start together, all waiting for its robots.txt; each of
+    the three it forbids must be refused (Scrapy's own middleware let all but the first
+    waiter through)."""
+    site = newsroom.site("Crowded Host")
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /closed/\n",
+                                       content_type="text/plain")
+    teasers = [("/news/2025/03/24/harbour-works-begin-on-the-eastern-quay", "Works begin")]
+    for path in ("/open/", "/closed/a/", "/closed/b/", "/closed/c/"):
+        site.routes[path] = Route(section_page(site, "News", teasers, []))
+    sections = ", ".join(f'"{site.url(p)}"' for p in
+                         ("/closed/a/", "/open/", "/closed/b/", "/closed/c/"))
+    sources = write_sources(tmp_path, f"""allow_private_addresses = true
+[[outlets]]
+name = "{site.name}"
+sections = [{sections}]
+""")
+    result = run_cli(["sources", "check", "--sources", str(sources), "--format", "json"],
+                     cli_env)
+    verdicts = {urlsplit(r["url"]).path: r["robots"]
+                for r in map(json.loads, result.stdout.splitlines())}
+    assert verdicts == {"/open/": "allowed", "/closed/a/": "disallowed",
+                        "/closed/b/": "disallowed", "/closed/c/": "disallowed"}, result.stderr
+    assert not [p for p in ("/closed/a/", "/closed/b/", "/closed/c/")
+                if newsroom.requests(site.name, p)]
