@@ -27,7 +27,6 @@ class SourceState:
     body_sha256: str | None
     consecutive_failures: int
     effective_interval_seconds: float | None = None
-    last_success_at: datetime | None = None
     window_start: datetime | None = None  # sitemaps take entries newer than this
 
 
@@ -98,8 +97,7 @@ def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, So
                                  THEN sources.effective_interval_seconds END
                        RETURNING id, kind, url, interval_minutes, etag, last_modified,
                                  body_sha256, consecutive_failures,
-                                 effective_interval_seconds, last_success_at,
-                                 window_start""",
+                                 effective_interval_seconds, window_start""",
                     (outlet_id, source.kind, source.url, source.interval_minutes),
                 ).fetchone()
                 states[source.url] = SourceState(outlet=outlet.name, **row)
@@ -111,8 +109,7 @@ def source_states(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, S
     outlet_of = {source.url: source.outlet for source in sources.sources}
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, last_success_at,
-                  window_start
+                  consecutive_failures, effective_interval_seconds, window_start
            FROM sources WHERE url = ANY(%s)""",
         (list(outlet_of),),
     ).fetchall()

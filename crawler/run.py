@@ -314,8 +314,7 @@ def plan_sources(conn, settings: Settings, sources_path: Path | None,
     _, outlet_of, conf = cached
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, last_success_at,
-                  window_start
+                  consecutive_failures, effective_interval_seconds, window_start
            FROM sources WHERE id = ANY(%s) ORDER BY id""",
         (list(source_ids),),
     ).fetchall()
