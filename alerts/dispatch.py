@@ -23,8 +23,8 @@ from psycopg.rows import dict_row
 from alerts.channels import Channel, DeliveryError
 from alerts.outbox import NOTIFY_CHANNEL
 from archive.db import DatabaseError, connect, error_line
-from backchannel.config import Settings
-from backchannel.logs import redact
+from core.config import Settings
+from core.logs import redact
 
 log = logging.getLogger(__name__)
 

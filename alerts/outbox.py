@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from alerts.message import KIND_STATUS_CHANGE, alert_facts
 from alerts.rules import Join, Rule, fires, fires_on_change, rules_from_settings
 from archive.stories import Assignment
-from backchannel.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 NOTIFY_CHANNEL = "backchannel_alerts"
 DELIVERY_STATUSES = ("pending", "delivered", "failed")

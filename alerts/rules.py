@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backchannel.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
 RULE_KEYS = {"name", "statuses", "outlets", "languages", "channels", "status_changes"}

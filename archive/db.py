@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from archive.embedded import embedded_database_url
-from backchannel.config import Settings
+from core.config import Settings
 
 log = logging.getLogger(__name__)
 

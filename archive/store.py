@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from crawler.sources import SourcesFile
-
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -78,9 +76,10 @@ def decompress_page(blob: bytes) -> bytes:
     return zlib.decompress(blob)
 
 
-def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, SourceState]:
-    """Upsert the file's outlets and sources; return the polling state by source URL.
-    Sources removed from the file stay in the archive, simply no longer polled."""
+def sync_sources(conn: psycopg.Connection, sources) -> dict[str, SourceState]:
+    """Upsert the outlets and sources of a sources file (`crawler.sources.SourcesFile`);
+    return the polling state by source URL. Sources removed from the file stay in the
+    archive, simply no longer polled."""
     states: dict[str, SourceState] = {}
     with conn.transaction():
         for outlet in sources.outlets:
@@ -104,7 +103,7 @@ def sync_sources(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, So
     return states
 
 
-def source_states(conn: psycopg.Connection, sources: SourcesFile) -> dict[str, SourceState]:
+def source_states(conn: psycopg.Connection, sources) -> dict[str, SourceState]:
     """The polling state of the file's sources, read only (they were synced before)."""
     outlet_of = {source.url: source.outlet for source in sources.sources}
     rows = conn.execute(

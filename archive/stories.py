@@ -1,77 +1,20 @@
-"""Stories: one per alleged contact, holding every outlet's article about it.
-
-Grouping is a pairwise rule (`same_contact`) closed transitively: an article joins every
-story holding an article it matches, and stories it bridges are merged. Because the
-rule looks only at the two articles, the stories that come out do not depend on the
-order articles arrive in: date order, reverse order and one batch give the same groups.
-Copy marks and a story's "first" fields are likewise recomputed as minima, so a late
-arrival that is older than what the story holds takes its rightful place.
-"""
+"""Stories in the archive: an article's story found or made, merged, its members' copy
+marks and the story's status kept up to date. The rule that decides whether two articles
+report one contact is `stories.matching.same_contact`; this module applies it over the
+stored articles, in SQL."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from crawler.copies import (
-    COPY_THRESHOLD,
-    band_keys,
-    body_lines,
-    content_words,
-    normalise,
-    signature,
-    text_similarity,
-    wire_attribution,
-)
+from stories.copies import band_keys, signature, wire_attribution
+from stories.matching import STATUSES, WINDOW, Item, is_copy_pair, same_contact
 
 STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
-WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
-CROSS_LANGUAGE_WINDOW = timedelta(days=2)  # no shared words to go by: time and actors
-LEXICAL_OVERLAP = 0.2  # share of the smaller lead's content words found in the other
-LEAD_CHARS = 1500
-STATUSES = ("unconfirmed", "confirmed")  # the call statuses that make a story
-STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
-
-# The leadership whose contacts make a story, in the scripts the news uses. Prefixes, so
-# that inflected forms (Путина, Трампом) match.
-ACTORS: dict[str, tuple[str, ...]] = {
-    "putin": ("putin", "путин", "путін", "بوتين"),
-    "trump": ("trump", "трамп", "ترامب"),
-    "biden": ("biden", "байден", "بايدن"),
-    "obama": ("obama", "обам"),
-    "peskov": ("peskov", "peskow", "pieskow", "песков", "пєсков", "بيسكوف"),
-    "lavrov": ("lavrov", "lawrow", "лавров", "لافروف"),
-    "rubio": ("rubio", "рубио", "рубіо"),
-    "witkoff": ("witkoff", "уиткофф", "віткофф", "уиткоф"),
-    "kushner": ("kushner", "кушнер"),
-    "dmitriev": ("dmitriev", "дмитриев", "дмитрієв"),
-    "ushakov": ("ushakov", "uszakow", "ушаков"),
-    "vance": ("vance", "вэнс", "венс"),
-    "waltz": ("waltz", "уолтц"),
-    "sullivan": ("sullivan", "салливан", "саллів"),
-    "patrushev": ("patrushev", "patruszew", "патрушев"),
-    "belousov": ("belousov", "белоусов", "білоус"),
-    "austin": ("austin", "остин"),
-    "hegseth": ("hegseth", "хегсет"),
-    "naryshkin": ("naryshkin", "нарышкин"),
-    "ratcliffe": ("ratcliffe", "рэтклифф"),
-}
-
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_CALL_WORDS = r"(?:spoke|spoken|speak|talked|talks|call|called|conversation|met|meeting)"
-_CALL_DATE = re.compile(
-    rf"\b{_CALL_WORDS}\b[^.;:]{{0,60}}?\b(?:on|last)\s+"
-    r"(?:(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    r"|(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<day>\d{1,2})\b"
-    r"|(?P<day2>\d{1,2})\s+(?P<month2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -87,105 +30,6 @@ class Assignment:
     status: str | None = None  # the story's status once this article is in
     previous_status: str | None = None  # before it joined (None: a new story)
 
-
-@dataclass
-class Item:
-    """What grouping needs to know about one article."""
-
-    id: int
-    outlet: str
-    at: datetime
-    title: str | None
-    text: str
-    status: str
-    evidence: str | None = None
-    language: str | None = None
-    story_id: int | None = None
-    copy_of: int | None = None
-    extra: dict = field(default_factory=dict)
-
-    @cached_property
-    def lead(self) -> str:
-        """Title and the prose from the first line naming a leader: pages often open
-        with long furniture (disclaimers, teasers) before the article."""
-        lines = body_lines(self.text) or [self.text]
-        start = next((i for i, line in enumerate(lines) if actors_in(line)), 0)
-        return f"{self.title or ''}\n{chr(10).join(lines[start:])[:LEAD_CHARS]}"
-
-    @cached_property
-    def actors(self) -> frozenset[str]:
-        return actors_in(self.lead)
-
-    @cached_property
-    def terms(self) -> frozenset[str]:
-        return frozenset(w for w in content_words(self.lead) if len(w) > 2)
-
-    @cached_property
-    def call_date(self) -> date | None:
-        try:
-            return call_date(self.evidence or "", self.at.date())
-        except OverflowError:  # a date at the ends of the calendar ties no call to a day
-            return None
-
-
-def actors_in(text: str) -> frozenset[str]:
-    words = re.findall(r"[^\W\d_]+", normalise(text))
-    found = set()
-    for name, prefixes in ACTORS.items():
-        if any(w.startswith(p) for w in words for p in prefixes):
-            found.add(name)
-    return frozenset(found)
-
-
-def call_date(sentence: str, published: date) -> date | None:
-    """The date of the contact when the sentence ties one to it ("spoke by phone on
-    Tuesday", "the call on Feb. 12"); weekdays resolve to the last such day on or
-    before publication. English only; None when the sentence gives no date."""
-    match = _CALL_DATE.search(sentence)
-    if not match:
-        return None
-    if match.group("weekday"):
-        wanted = _WEEKDAYS.index(match.group("weekday").lower())
-        return published - timedelta(days=(published.weekday() - wanted) % 7)
-    month = (match.group("month") or match.group("month2")).lower()[:3]
-    day = int(match.group("day") or match.group("day2"))
-    try:
-        found = date(published.year, _MONTHS.index(month) + 1, day)
-    except ValueError:
-        return None
-    return found if found <= published + timedelta(days=1) else found.replace(
-        year=found.year - 1)
-
-
-def lexical_overlap(a: Item, b: Item) -> float:
-    if not a.terms or not b.terms:
-        return 0.0
-    return len(a.terms & b.terms) / min(len(a.terms), len(b.terms))
-
-
-def is_copy_pair(a: Item, b: Item) -> bool:
-    return a.outlet != b.outlet and text_similarity(a.text, b.text) >= COPY_THRESHOLD
-
-
-def same_contact(a: Item, b: Item) -> bool:
-    """Whether two contact stories report the same alleged contact. Symmetric, and it
-    looks at nothing but the two articles, which is what makes grouping order-free."""
-    if is_copy_pair(a, b):
-        return True
-    if abs(a.at - b.at) > WINDOW:
-        return False
-    if a.call_date and b.call_date and abs(a.call_date - b.call_date) > timedelta(days=1):
-        return False
-    if a.status != b.status and not (a.call_date and a.call_date == b.call_date):
-        return False  # a confirmed call and unconfirmed claims are, as a rule, two contacts
-    if len(a.actors & b.actors) < 2:
-        return False
-    if a.language and b.language and a.language != b.language:
-        return abs(a.at - b.at) <= CROSS_LANGUAGE_WINDOW
-    return lexical_overlap(a, b) >= LEXICAL_OVERLAP
-
-
-# --- the database side -------------------------------------------------------------
 
 _ITEM_SQL = """
     SELECT a.id, a.outlet, coalesce(a.published_at, a.fetched_at) AS at, a.title, a.text,

@@ -1,3 +1,5 @@
 """backchannel: a news-monitoring crawler for unconfirmed Kremlin–White House contacts."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -11,9 +11,9 @@ import psycopg
 
 from archive.db import DatabaseError, error_line
 from archive.embedded import EmbeddedUnavailable
-from backchannel import __version__
-from backchannel.config import ConfigError, load_settings
-from backchannel.logs import setup_logging
+from core import __version__
+from core.config import ConfigError, load_settings
+from core.logs import setup_logging
 from crawler.sources import SourcesError
 
 # Order is the order shown by --help.

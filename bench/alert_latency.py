@@ -39,7 +39,7 @@ from alerts.dispatch import Dispatcher, RetryPolicy  # noqa: E402
 from alerts.outbox import Outbox  # noqa: E402
 from alerts.rules import Rule  # noqa: E402
 from archive.db import connect  # noqa: E402
-from backchannel.config import Settings  # noqa: E402
+from core.config import Settings  # noqa: E402
 
 
 def server_url(tmp: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.classify import CLASSIFIER_VERSION, classify, load_cues  # noqa: E402
+from classify import CLASSIFIER_VERSION, classify, load_cues  # noqa: E402
 
 TARGET = 300.0  # articles per second
 

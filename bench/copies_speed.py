@@ -2,7 +2,7 @@
 
 Method: N synthetic articles (about 300 words each, drawn from a 20,000-word vocabulary
 with Zipf-like frequencies, plus names and numbers) are signed with
-`crawler.copies.signature` and put in a `CopyIndex` (datasketch MinHashLSH in memory,
+`stories.copies.signature` and put in a `CopyIndex` (datasketch MinHashLSH in memory,
 128 bands of 2 rows, then the containment check). Queries are Q new articles: half are
 spun copies (a fifth of their words swapped, page furniture added) of stored ones, half
 unrelated. Reported: signing time per article, lookup time per article (LSH candidates
@@ -18,7 +18,7 @@ import itertools
 import random
 import time
 
-from crawler.copies import CopyIndex, signature
+from stories.copies import CopyIndex, signature
 
 WORDS = 20_000
 

@@ -1,4 +1,4 @@
-"""Article-body extraction benchmark: runs `crawler.extract.extract` (the crawl's own code
+"""Article-body extraction benchmark: runs `extract.article.extract` (the crawl's own code
 path) over the public article-extraction benchmark and scores it with the benchmark's
 published metric, computed here from the files on every run.
 
@@ -167,7 +167,7 @@ def load_pages(data: Path, limit: int | None = None) -> list[Page]:
 
 
 def ours(page: Page) -> Result:
-    from crawler.extract import extract
+    from extract.article import extract
 
     found = extract(page.raw, url=page.url or None)
     return Result(found.text, found.title, found.published)
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         trafilatura_defaults(pages[0])
         print(report("trafilatura", run(pages, trafilatura_defaults)))
     if args.dump:
-        from crawler.extract import extract
+        from extract.article import extract
 
         rows = []
         for page in pages:

@@ -2,7 +2,7 @@
 
 Method: the items labelled in bench/story_labels.json (contact stories with an
 unconfirmed or confirmed call, gold status and evidence) are grouped with
-`archive.stories.same_contact` closed transitively, which is what `assign_story` does in
+`stories.matching.same_contact` closed transitively, which is what `assign_story` does in
 PostgreSQL (its outcome does not depend on order). A pair counts as predicted when both
 items land in one story, as gold when they share a story key.
 
@@ -18,7 +18,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from archive.stories import Item, same_contact
+from stories.matching import Item, same_contact
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("BACKCHANNEL_SHARED", ROOT.parent / "shared"))

@@ -21,8 +21,8 @@ from xml.parsers import expat
 
 import feedparser
 
-from crawler.pages import plausible_date, storable
-from crawler.urls import BadURL, normalize_url
+from core.urls import BadURL, normalize_url
+from extract.charset import plausible_date, storable
 
 MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
 MAX_PROBLEMS = 20  # problems listed one by one; the rest are counted

@@ -19,19 +19,6 @@ class ListedPage:
 
 
 @dataclass
-class FetchedPage:
-    url: str  # the normalised URL the source listed
-    final_url: str  # after redirects
-    status: int
-    content_type: str | None
-    body: bytes
-    source_id: int | None = None
-    entry_ids: list[str] = field(default_factory=list)
-    entry_title: str | None = None
-    entry_published: datetime | None = None
-
-
-@dataclass
 class PollOutcome:
     """One source's poll in this pass; written to `sources` when the pass ends."""
 

@@ -1,90 +1,26 @@
-"""The item pipeline: fetched page → extract → classify → archive → story → outbox.
-Each stage is a plain function (see `page_to_article`) so it can be re-run on a
-stored page; the pipeline class only wires them to Scrapy and the database. The alert
+"""The item pipeline: fetched page → `pipeline.process` (extract, classify) → archive
+→ story → outbox. The pipeline class only wires that driver to Scrapy and the database. The alert
 outbox, when the crawl is given one (BACKCHANNEL_OUTBOX), is written in the same
 transaction as the article and its story."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import psycopg
 from psycopg.rows import dict_row
 
 from archive.db import error_line
-from archive.officials import mark_official_outlets, official_stance, set_official_stance
-from archive.store import ArticleRecord, store_article
+from archive.officials import mark_official_outlets, set_official_stance
+from archive.store import store_article
 from archive.stories import assign_story
-from crawler.classify import CLASSIFIER_VERSION, Classification, classify
-from crawler.extract import extract
-from crawler.items import FetchedPage
-from crawler.outlets import OutletDirectory
-from crawler.pages import looks_like_html, plausible_date
 from crawler.sources import load_sources
+from extract.outlets import OutletDirectory
+from pipeline import FetchedPage, NotAnArticle, Processed, process
 
 log = logging.getLogger(__name__)
 
-MIN_ARTICLE_WORDS = 40
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 NOT_STORED = "not stored"  # marks a page error that was the archive's, not the page's
-
-
-class NotAnArticle(ValueError):
-    """The page holds no article we can store; the message says why."""
-
-
-def parse_published(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return parsed if plausible_date(parsed) else None
-
-
-def page_to_article(page: FetchedPage, directory: OutletDirectory) -> ArticleRecord:
-    """Extract the article from a fetched page. Raises NotAnArticle with the reason."""
-    return classify_page(page, directory)[0]
-
-
-def classify_page(page: FetchedPage, directory: OutletDirectory,
-                  ) -> tuple[ArticleRecord, Classification]:
-    """The article of a fetched page, and the classifier's whole decision about it."""
-    content_type = (page.content_type or "").split(";")[0].strip().lower()
-    if content_type and content_type not in HTML_TYPES and not looks_like_html(page.body):
-        raise NotAnArticle(f"not an HTML page (Content-Type: {content_type})")
-    if b"\x00" in page.body[:4096] and not looks_like_html(page.body):
-        raise NotAnArticle("binary content, not an HTML page")
-    extracted = extract(page.body, page.final_url, page.content_type)
-    words = len(extracted.text.split())
-    if words < MIN_ARTICLE_WORDS:
-        raise NotAnArticle(f"no article text found ({words} words extracted)")
-    canonical = extracted.url if extracted.url and extracted.url != page.url else None
-    title = extracted.title or page.entry_title
-    decision = classify(title, extracted.text, extracted.language)
-    return ArticleRecord(
-        url=page.url,
-        canonical_url=canonical,
-        outlet=directory.outlet_for(page.url),
-        title=title,
-        text=extracted.text,
-        published_at=parse_published(extracted.published) or page.entry_published,
-        language=extracted.language,
-        authors=extracted.authors,
-        site_name=extracted.site_name,
-        source_id=page.source_id,
-        http_status=page.status,
-        content_type=page.content_type,
-        raw_page=page.body,
-        feed_entry_ids=page.entry_ids,
-        contact_story=decision.contact_story,
-        call_status=decision.call_status,
-        evidence=decision.evidence,
-        classifier_version=CLASSIFIER_VERSION,
-    ), decision
 
 
 class ArchivePipeline:
@@ -122,7 +58,7 @@ class ArchivePipeline:
             return item
         report = self.crawler.spider.report
         try:
-            article, decision = classify_page(item, self.directory)
+            processed = process(item, self.directory.outlet_for)
         except NotAnArticle as exc:
             report.pages_skipped += 1
             log.warning("skipped %s: %s", item.url, exc, extra={"url": item.url})
@@ -134,7 +70,7 @@ class ArchivePipeline:
             return item
         for attempt in (1, 2):
             try:
-                result, assignment, alerts = self._store(article, decision)
+                result, assignment, alerts = self._store(processed)
                 break
             except psycopg.Error as exc:  # the server went away, the disk is full…
                 reconnected = self._reconnect_if_broken()
@@ -148,28 +84,28 @@ class ArchivePipeline:
                 return self._not_stored(item, report, exc, with_traceback=True)
         if assignment is not None and assignment.joined_now:
             report.story_joins.append(assignment)
+        outlet = processed.article.outlet
         for alert_id in alerts:
             report.alerts.append(alert_id)
-            log.info("alert %d: %s reports a call in story %d: %s", alert_id, article.outlet,
-                     assignment.story_id, item.url, extra={"url": item.url,
-                                                           "outlet": article.outlet,
-                                                           "alert": alert_id})
+            log.info("alert %d: %s reports a call in story %d: %s", alert_id, outlet,
+                     assignment.story_id, item.url,
+                     extra={"url": item.url, "outlet": outlet, "alert": alert_id})
         if result.is_new:
             report.articles_new += 1
             report.new_article_ids.append(result.article_id)
-            log.info("stored %s", item.url, extra={"url": item.url, "outlet": article.outlet})
+            log.info("stored %s", item.url, extra={"url": item.url, "outlet": outlet})
         elif result.changed:
             report.articles_changed += 1
         return item
 
-    def _store(self, article: ArticleRecord, decision: Classification):
+    def _store(self, processed: Processed):
         """The article, its story and its alerts, in one transaction: all or nothing."""
+        article = processed.article
         alerts: list[int] = []
         with self.conn.transaction():
             result = store_article(self.conn, article)
             if article.outlet in self.officials:  # the government's own word
-                set_official_stance(self.conn, result.article_id, official_stance(
-                    decision.contact_story, decision.call_status, decision.stance))
+                set_official_stance(self.conn, result.article_id, processed.stance())
             assignment = assign_story(self.conn, result.article_id) if (
                 result.is_new or result.changed) else None
             if assignment is not None and self.outbox is not None:

@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from backchannel.config import Settings
+from core.config import Settings
 from crawler.items import PollOutcome
 
 HINT_CAP = 24 * 3600.0  # a server asking for more than a day is not taken at its word

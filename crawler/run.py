@@ -21,14 +21,14 @@ from archive.store import (
     source_states,
     sync_sources,
 )
-from backchannel.config import Settings
-from backchannel.logs import quiet_noisy_loggers
+from core.config import Settings
+from core.logs import quiet_noisy_loggers
+from core.urls import host_of
 from crawler.items import PassReport, PollOutcome
 from crawler.polling import PollingPolicy, next_interval, with_jitter
 from crawler.settings import scrapy_settings
 from crawler.sources import load_sources
-from crawler.spiders.feeds import NewsSpider
-from crawler.urls import host_of
+from crawler.spiders.news import NewsSpider
 
 log = logging.getLogger(__name__)
 

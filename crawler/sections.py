@@ -34,9 +34,9 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.outlets import registered_domain
-from crawler.pages import decode_html
-from crawler.urls import BadURL, host_of, normalize_url, site_of
+from core.urls import BadURL, host_of, normalize_url, site_of
+from extract.charset import decode_html
+from extract.outlets import registered_domain
 
 DEFAULT_PAGES = 3  # listing pages read per section and pass (the first and two more)
 MAX_PAGES = 20

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backchannel.config import Settings
+from core.config import Settings
 
 
 def scrapy_settings(settings: Settings, allow_private: bool) -> dict:

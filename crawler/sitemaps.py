@@ -18,8 +18,8 @@ from email.utils import parsedate_to_datetime
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.pages import plausible_date
-from crawler.urls import BadURL, normalize_url
+from core.urls import BadURL, normalize_url
+from extract.charset import plausible_date
 
 MAX_URLS_PER_DOCUMENT = 50_000  # the sitemaps protocol's own limit; more is not read
 MAX_ENTRIES = 5_000  # entries taken from one source in one pass (newest first)

@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.outlets import OutletDirectory
+from core.urls import BadURL, normalize_url
 from crawler.sections import DEFAULT_PAGES, MAX_PAGES, SelectorError, parse_selector
-from crawler.urls import BadURL, normalize_url
+from extract.outlets import OutletDirectory
 
 SOURCE_KINDS = {"feeds": "feed", "sitemaps": "sitemap", "sections": "section"}
 # Per-outlet settings of its sitemaps and section pages (see crawler/spiders/).

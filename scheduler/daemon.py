@@ -25,7 +25,7 @@ from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
 from archive.db import DatabaseError, connect, database_url
 from archive.locks import CrawlerLock
-from backchannel.config import Settings
+from core.config import Settings
 from crawler.sources import load_sources
 from scheduler.health import HealthServer
 from scheduler.metrics import Metrics

@@ -42,9 +42,9 @@ from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import Outbox
 from archive.db import connect, database_url
 from archive.locks import CrawlerLock
-from backchannel.config import Settings
+from core.config import Settings
+from core.urls import host_of
 from crawler.sources import load_sources
-from crawler.urls import host_of
 from scheduler.daemon import STOP_DEADLINE, install_asyncio_reactor
 from scheduler.health import HealthServer
 from scheduler.metrics import Metrics

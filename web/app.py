@@ -24,7 +24,7 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
 from archive.search import SearchError
-from backchannel import __version__
+from core import __version__
 from web import api, pages
 from web.db import make_pool
 from web.guard import COOKIE, Guard, RedactToken, wants_json

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from backchannel.config import ConfigError, Settings
-from backchannel.logs import add_secret
+from core.config import ConfigError, Settings
+from core.logs import add_secret
 
 
 class DeliveryError(Exception):

@@ -25,7 +25,7 @@ from alerts.message import (
     plain_text,
     when,
 )
-from backchannel.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 

@@ -7,7 +7,7 @@ import ssl
 from datetime import datetime
 
 from alerts.channels import DeliveryError
-from backchannel.headers import retry_after as parse_retry_after
+from core.headers import retry_after as parse_retry_after
 
 MAX_RETRY_AFTER = 3600.0
 BODY_IN_ERROR = 200

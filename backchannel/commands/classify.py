@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from crawler.classify import CueError, classify, load_cues
+from classify import CueError, classify, load_cues
 
 
 def register(subparsers) -> None:

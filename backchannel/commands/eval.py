@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.classify import CALL_STATUSES, CueError, classify, load_cues, normalize
+from classify import CALL_STATUSES, CueError, classify, load_cues, normalize
 
 # The baseline: what a keyword alert would do. Its words are deliberately few.
 BASELINE_RUSSIA = ("putin", "путин", "путін", "poutine", "πουτιν", "بوتين", "putyin", "poetin")

@@ -11,10 +11,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from crawler.extract import extract
 from crawler.netguard import PrivateAddressRefused, check_url
-from crawler.outlets import OutletDirectory
 from crawler.sources import SourcesError, load_sources
+from extract.article import extract
+from extract.outlets import OutletDirectory
 
 FETCH_TIMEOUT = 30.0  # seconds
 FETCH_MAX_BYTES = 10 * 1024 * 1024

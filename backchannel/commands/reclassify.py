@@ -9,7 +9,7 @@ from archive.db import connect
 from archive.officials import official_stance, set_official_stance
 from archive.store import save_classification
 from archive.stories import restory
-from crawler.classify import CLASSIFIER_VERSION, classify
+from classify import CLASSIFIER_VERSION, classify
 
 BATCH = 500
 

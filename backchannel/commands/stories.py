@@ -7,7 +7,8 @@ import sys
 from datetime import date, datetime
 
 from archive.db import connect
-from archive.stories import STORY_STATUSES, list_stories, story_timeline
+from archive.stories import list_stories, story_timeline
+from stories.matching import STORY_STATUSES
 
 
 def register(subparsers) -> None:

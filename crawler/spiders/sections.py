@@ -1,4 +1,4 @@
-"""Section-page sources, a part of the crawl's one spider (crawler/spiders/feeds.py,
+"""Section-page sources, a part of the crawl's one spider (crawler/spiders/news.py,
 `NewsSpider`, which explains why there is one).
 
 For outlets with neither feed nor sitemap: a listing page (`sections = [...]`) is
@@ -16,8 +16,8 @@ import logging
 from scrapy.http import Response
 
 from crawler.items import ListedPage
-from crawler.pages import looks_like_html
 from crawler.sections import section_links
+from extract.charset import looks_like_html
 
 log = logging.getLogger(__name__)
 

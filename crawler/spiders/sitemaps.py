@@ -1,4 +1,4 @@
-"""Sitemap sources, a part of the crawl's one spider (crawler/spiders/feeds.py,
+"""Sitemap sources, a part of the crawl's one spider (crawler/spiders/news.py,
 `NewsSpider`, which explains why there is one).
 
 A sitemap source is a sitemap, a sitemap index, or a site's robots.txt (a URL whose

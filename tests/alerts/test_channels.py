@@ -16,7 +16,7 @@ from alerts.channels.email import EmailChannel
 from alerts.channels.http import retry_after
 from alerts.channels.slack import SlackChannel
 from alerts.channels.webhook import WebhookChannel
-from backchannel.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 HOSTILE = ("<script>alert(1)</script> <!channel> <https://evil.example|click here> "
            "*urgent* \r\nBcc: victim@example.org")

@@ -17,7 +17,7 @@ from alerts.channels.webhook import WebhookChannel
 from alerts.dispatch import Dispatcher, RetryPolicy, deliver_due
 from alerts.outbox import Outbox, retry_failed
 from alerts.rules import Rule
-from backchannel.config import Settings
+from core.config import Settings
 
 FAST = RetryPolicy(attempts=4, base=0.05)
 OUTLETS = ["Harbour Post", "Lakeside Herald", "Valley Times", "Northern Ledger",

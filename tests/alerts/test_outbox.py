@@ -13,7 +13,7 @@ from alerts.outbox import Outbox, list_alerts
 from alerts.rules import Rule, rules_from_settings
 from archive.db import connect
 from archive.stories import assign_story
-from backchannel.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 CHANNELS = ["email", "slack"]
 

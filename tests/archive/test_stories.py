@@ -234,7 +234,7 @@ def run_stories_command(argv: list[str], database_url: str, capsys) -> tuple[int
     import argparse
 
     from backchannel.commands import stories as command
-    from backchannel.config import Settings
+    from core.config import Settings
 
     parser = argparse.ArgumentParser(prog="backchannel")
     command.register(parser.add_subparsers(dest="command"))

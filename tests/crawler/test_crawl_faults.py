@@ -207,7 +207,7 @@ def test_a_pass_goes_on_after_its_database_session_is_killed(database_url, db):
     session killed) costs one reconnection, not the pass's lookups or its outcome."""
     from archive.db import DatabaseError, connect
     from archive.store import ArticleRecord, store_article, sync_sources
-    from backchannel.config import Settings
+    from core.config import Settings
     from crawler.items import PassReport, PollOutcome
     from crawler.run import PassConnection
     from crawler.sources import parse_sources

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archive.store import record_poll, sync_sources
-from backchannel.headers import retry_after
+from core.headers import retry_after
 from crawler.items import PollOutcome
 from crawler.polling import (
     PollingPolicy,

@@ -28,7 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TCPTimedOutError
 from twisted.python.failure import Failure
 
-from crawler.spiders.feeds import failure_reason
+from crawler.spiders.news import failure_reason
 
 
 @pytest.fixture

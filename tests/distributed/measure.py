@@ -25,7 +25,7 @@ from psycopg.conninfo import make_conninfo  # noqa: E402
 
 
 def extraction_cost(farm: Farm, n: int = 40) -> float:
-    from crawler.extract import extract
+    from extract.article import extract
 
     host = farm.hosts[0]
     pages = [(host.base + p, body) for p, (body, _) in host.routes.items()

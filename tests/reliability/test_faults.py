@@ -281,7 +281,7 @@ def small_disk():
 def embedded_query(env: dict[str, str], sql: str) -> list[dict]:
     """Rows of one query on the embedded database, from a child process (which starts
     the embedded server and stops it as it exits, as every command does)."""
-    code = ("import json, sys\nfrom archive.db import connect\nfrom backchannel.config "
+    code = ("import json, sys\nfrom archive.db import connect\nfrom core.config "
             "import load_settings\nconn = connect(load_settings(), migrate_now=False)\n"
             "print(json.dumps(conn.execute(sys.argv[1]).fetchall(), default=str))")
     result = subprocess.run([sys.executable, "-c", code, sql], env=env, cwd=ROOT,

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from crawler.classify import CALL_STATUSES, Classification, classify
-from crawler.extract import Extracted, extract
+from classify import CALL_STATUSES, Classification, classify
+from core.urls import BadURL, normalize_url
 from crawler.feeds import MAX_ENTRIES, FeedError, ParsedFeed, parse_feed
-from crawler.urls import BadURL, normalize_url
+from extract.article import Extracted, extract
 
 # feedparser warns about its own updated/published mapping on every entry
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:feedparser")

@@ -457,7 +457,7 @@ def test_a_feed_of_50000_entries_is_cut_cheaply(atom):
 def test_entity_declarations_in_pages_are_not_expanded():
     """Pages are parsed as HTML: a DOCTYPE declaring a bomb or an external entity is
     inert (no expansion, no file read), and the article is still found."""
-    from crawler.extract import extract
+    from extract.article import extract
 
     laughs = billion_laughs().split(b"<rss")[0]
     xxe = b'<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'

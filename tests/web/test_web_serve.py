@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 from backchannel.commands.serve import is_loopback, run, web_token
-from backchannel.config import load_settings
+from core.config import load_settings
 
 TOKEN = "serve-test-token-9f3a"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from crawler.outlets import registered_domain
+from extract.outlets import registered_domain
 
 _WORD = re.compile(r"\w+")
 # For judging prose, each Chinese/Japanese character counts as a word (no spaces there).

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from crawler.copies import (
+from stories.copies import (
     COPY_THRESHOLD,
     CopyIndex,
     is_copy,

@@ -32,13 +32,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.store import SourceState
-from backchannel.headers import retry_after
+from core.headers import retry_after
 from crawler.feeds import FeedError, body_hash, parse_feed
-from crawler.items import FetchedPage, ListedPage, PassReport, PollOutcome
+from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
 from crawler.sources import Source
 from crawler.spiders.sections import SectionSources
 from crawler.spiders.sitemaps import SitemapSources
+from pipeline import FetchedPage
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Article extraction: hand-written pages with their expectations (tests/crawler/pages/,
+"""Article extraction: hand-written pages with their expectations (tests/extract/pages/,
 each NAME.html beside a NAME.json saying what it checks), the `backchannel extract`
 command, and the benchmark scorer."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract
-from crawler.extractors.meta import normalise_date
-from crawler.extractors.text import drop_edge_boilerplate, strip_site_name
-from crawler.pages import decode_html
+from extract.article import extract
+from extract.charset import decode_html
+from extract.meta import normalise_date
+from extract.text import drop_edge_boilerplate, strip_site_name
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).resolve().parent / "pages"

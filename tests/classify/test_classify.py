@@ -1,4 +1,4 @@
-"""The classifier: hand-written fixture cases (tests/crawler/classify_cases/), the five
+"""The classifier: hand-written fixture cases (tests/classify/classify_cases/), the five
 seed pages, the dev-corpus targets via `backchannel eval`, and the `classify` command."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.classify import (
+from classify import (
     CLASSIFIER_VERSION,
     Classification,
     CueError,
@@ -102,7 +102,7 @@ def test_normalize_undoes_spinner_artefacts():
 
 
 def test_user_cue_file_extends_the_actors(tmp_path):
-    shipped = (ROOT / "crawler" / "classify" / "cues.toml").read_text(encoding="utf-8")
+    shipped = (ROOT / "classify" / "cues.toml").read_text(encoding="utf-8")
     text = "Marshal Ivanov spoke by phone with Donald Trump on Monday, the White House said."
     assert classify(None, text).contact_story is False
     extended = shipped.replace("[actors.russia]\nany = [",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.urls import BadURL, normalize_url
 from crawler.netguard import PrivateAddressRefused, check_url
-from crawler.outlets import OutletDirectory
-from crawler.urls import BadURL, normalize_url
+from extract.outlets import OutletDirectory
 
 
 @pytest.mark.parametrize("raw, expected", [

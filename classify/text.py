@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.classify.cues import Cues, normalize
+from classify.cues import Cues, normalize
 
 _LINE = re.compile(r"[^\n]+")
 _TERMINAL = re.compile(r"[.!?\u2026:;][\"'\u201d\u2019\u00bb)\]]*$")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from crawler.classify.cues import Cues, normalize
-from crawler.classify.text import (
+from classify.cues import Cues, normalize
+from classify.text import (
     Sentence,
     matches_title,
     page_blocks,
@@ -247,7 +247,7 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
 
 
 def article_sentences(title: str | None, text: str, cues: Cues) -> list[Sentence]:
-    """The sentences of the article the page is about (see crawler.classify.text)."""
+    """The sentences of the article the page is about (see classify.text)."""
     blocks = page_blocks(text, cues)
     articles = split_articles(blocks, text)
     if not articles:

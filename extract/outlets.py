@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import tldextract
 
-from crawler.urls import host_of, site_of
+from core.urls import host_of, site_of
 
 SAME_SITE_PREFIXES = {"www", "m", "amp", "mobile", "www2"}
 

@@ -27,15 +27,17 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
-from crawler.extractors.chunks import add_split_chunks
-from crawler.extractors.jsonld import ArticleData, read_json_ld
-from crawler.extractors.meta import (
+from core.urls import host_of
+from extract.charset import decode_html, plausible_date, storable, xml_safe_html
+from extract.chunks import add_split_chunks
+from extract.jsonld import ArticleData, read_json_ld
+from extract.meta import (
     declared_language,
     detect_language,
     meta_dates,
     normalise_date,
 )
-from crawler.extractors.text import (
+from extract.text import (
     drop_edge_boilerplate,
     drop_leading_title,
     prose_length,
@@ -43,8 +45,6 @@ from crawler.extractors.text import (
     strip_site_name,
     tidy_lines,
 )
-from crawler.pages import decode_html, plausible_date, storable, xml_safe_html
-from crawler.urls import host_of
 
 # Precision mode's text shorter than this share of the balanced text's prose: it lost
 # the article (seen on pages whose article sits in an unusual container).
@@ -210,7 +210,7 @@ def published_date(tree: HtmlElement, found: str | None, ld: ArticleData) -> str
 
 
 def _plausible(stamp: str) -> bool:
-    """An ISO date or date-time within the bounds news can have (crawler.pages)."""
+    """An ISO date or date-time within the bounds news can have (extract.charset)."""
     try:
         when = datetime.fromisoformat(stamp)
     except ValueError:

@@ -8,7 +8,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from crawler.extractors.text import is_prose, words
+from extract.text import is_prose, words
 
 # Class names of containers that hold article text (not layout grids such as "row").
 _BODY_CLASS = re.compile(r"body|content|text|article|story|chunk|entry|post", re.I)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from crawler.classify.cues import CueError, Cues, load_cues, normalize
-from crawler.classify.rules import (
+from classify.cues import CueError, Cues, load_cues, normalize
+from classify.rules import (
     CLAIM,
     CONFIRMED,
     DENIAL,

@@ -1,0 +1,20 @@
+"""A fetched page: what the crawler hands to processing, and what `reprocess` rebuilds
+from a stored raw page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchedPage:
+    url: str  # the normalised URL the source listed
+    final_url: str  # after redirects
+    status: int
+    content_type: str | None
+    body: bytes
+    source_id: int | None = None
+    entry_ids: list[str] = field(default_factory=list)
+    entry_title: str | None = None
+    entry_published: datetime | None = None

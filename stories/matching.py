@@ -1,0 +1,89 @@
+"""The grouping rule: whether two contact-story articles report the same alleged contact.
+
+It looks at nothing but the two articles, so the stories that come out of closing it
+transitively do not depend on the order articles arrive in (docs/stories.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+
+from stories.actors import actors_in
+from stories.copies import COPY_THRESHOLD, body_lines, content_words, text_similarity
+from stories.dates import call_date as sentence_call_date
+
+WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
+CROSS_LANGUAGE_WINDOW = timedelta(days=2)  # no shared words to go by: time and actors
+LEXICAL_OVERLAP = 0.2  # share of the smaller lead's content words found in the other
+LEAD_CHARS = 1500
+STATUSES = ("unconfirmed", "confirmed")  # the call statuses that make a story
+STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
+
+
+@dataclass
+class Item:
+    """What grouping needs to know about one article."""
+
+    id: int
+    outlet: str
+    at: datetime
+    title: str | None
+    text: str
+    status: str
+    evidence: str | None = None
+    language: str | None = None
+    story_id: int | None = None
+    copy_of: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def lead(self) -> str:
+        """Title and the prose from the first line naming a leader: pages often open
+        with long furniture (disclaimers, teasers) before the article."""
+        lines = body_lines(self.text) or [self.text]
+        start = next((i for i, line in enumerate(lines) if actors_in(line)), 0)
+        return f"{self.title or ''}\n{chr(10).join(lines[start:])[:LEAD_CHARS]}"
+
+    @cached_property
+    def actors(self) -> frozenset[str]:
+        return actors_in(self.lead)
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        return frozenset(w for w in content_words(self.lead) if len(w) > 2)
+
+    @cached_property
+    def call_date(self) -> date | None:
+        try:
+            return sentence_call_date(self.evidence or "", self.at.date())
+        except OverflowError:  # a date at the ends of the calendar ties no call to a day
+            return None
+
+
+def lexical_overlap(a: Item, b: Item) -> float:
+    if not a.terms or not b.terms:
+        return 0.0
+    return len(a.terms & b.terms) / min(len(a.terms), len(b.terms))
+
+
+def is_copy_pair(a: Item, b: Item) -> bool:
+    return a.outlet != b.outlet and text_similarity(a.text, b.text) >= COPY_THRESHOLD
+
+
+def same_contact(a: Item, b: Item) -> bool:
+    """Whether two contact stories report the same alleged contact. Symmetric, and it
+    looks at nothing but the two articles, which is what makes grouping order-free."""
+    if is_copy_pair(a, b):
+        return True
+    if abs(a.at - b.at) > WINDOW:
+        return False
+    if a.call_date and b.call_date and abs(a.call_date - b.call_date) > timedelta(days=1):
+        return False
+    if a.status != b.status and not (a.call_date and a.call_date == b.call_date):
+        return False  # a confirmed call and unconfirmed claims are, as a rule, two contacts
+    if len(a.actors & b.actors) < 2:
+        return False
+    if a.language and b.language and a.language != b.language:
+        return abs(a.at - b.at) <= CROSS_LANGUAGE_WINDOW
+    return lexical_overlap(a, b) >= LEXICAL_OVERLAP
