@@ -12,7 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from stories.copies import band_keys, signature, wire_attribution
-from stories.matching import STATUSES, WINDOW, Item, is_copy_pair, same_contact
+from stories.matching import STATUSES, WINDOW, Item, components, is_copy_pair, same_contact
 
 STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
 
@@ -33,9 +33,12 @@ class Assignment:
 
 _ITEM_SQL = """
     SELECT a.id, a.outlet, coalesce(a.published_at, a.fetched_at) AS at, a.title, a.text,
-           a.call_status AS status, a.evidence, a.language, sa.story_id, sa.is_copy_of
+           a.call_status AS status, a.evidence, a.language, sa.story_id, sa.is_copy_of,
+           coalesce(a.contact_story AND (a.call_status = ANY(%(statuses)s)
+                                         OR a.official_stance IS NOT NULL), false) AS qualifies
     FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
 """
+_STORY_STATUSES = list(STATUSES)
 
 
 def _item(row: dict) -> Item:
@@ -55,12 +58,9 @@ def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None
     and never commits, so callers can group it with their own writes."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
-        row = conn.execute(
-            _ITEM_SQL + " WHERE a.id = %s AND a.contact_story "
-                        "AND (a.call_status = ANY(%s) OR a.official_stance IS NOT NULL)",
-            (article_id, list(STATUSES)),
-        ).fetchone()
-        if row is None:
+        row = conn.execute(_ITEM_SQL + " WHERE a.id = %(id)s",
+                           {"statuses": _STORY_STATUSES, "id": article_id}).fetchone()
+        if row is None or not row["qualifies"]:
             return None
         item = _item(row)
         sig = _store_signature(conn, item)
@@ -111,7 +111,7 @@ def _candidates(conn: psycopg.Connection, item: Item, sig: bytes) -> list[Item]:
                OR a.id IN (SELECT article_id FROM article_signatures
                            WHERE bands && %(bands)s))""",
         {"id": item.id, "lo": _shift(item.at, -WINDOW), "hi": _shift(item.at, WINDOW),
-         "bands": band_keys(sig)},
+         "bands": band_keys(sig), "statuses": _STORY_STATUSES},
     ).fetchall()
     return [_item(r) for r in rows]
 
@@ -128,27 +128,35 @@ def _shift(moment: datetime, delta: timedelta) -> datetime:
 def _join(conn: psycopg.Connection, item: Item, matches: list[Item]) -> int:
     """The story the article joins: a new one, or the oldest of those it matches, into
     which the others are merged (and the merge logged)."""
-    story_ids = sorted({m.story_id for m in matches if m.story_id is not None})
+    story_ids = {m.story_id for m in matches if m.story_id is not None}
     if not story_ids:
         row = conn.execute(
             """INSERT INTO stories (title, status, first_article_id, first_outlet,
                    first_reported_at) VALUES (%s, %s, %s, %s, %s) RETURNING id""",
-            (item.title, item.status, item.id, item.outlet, item.at),
+            (item.title, _opening_status(item), item.id, item.outlet, item.at),
         ).fetchone()
         return row["id"]
+    return _merge(conn, story_ids, item.id)
+
+
+def _opening_status(item: Item) -> str:
+    """A new story's status until `_refresh_story` decides it: a government's readout or
+    denial may be the first article of a story without a call status of its own."""
+    return item.status if item.status in STATUSES else "unconfirmed"
+
+
+def _merge(conn: psycopg.Connection, story_ids: set[int], article_id: int) -> int:
+    """Merge the stories into the oldest of them (each merge logged); return its id."""
     rows = conn.execute(
         "SELECT id FROM stories WHERE id = ANY(%s) ORDER BY first_reported_at, id",
-        (story_ids,),
+        (sorted(story_ids),),
     ).fetchall()
     keep, others = rows[0]["id"], [r["id"] for r in rows[1:]]
     for other in others:
         conn.execute("UPDATE story_articles SET story_id = %s WHERE story_id = %s",
                      (keep, other))
-        conn.execute(
-            """INSERT INTO story_events (kind, story_id, other_id, article_id, detail)
-               VALUES ('merge', %s, %s, %s, %s)""",
-            (keep, other, item.id, Jsonb({"reason": "article matches both stories"})),
-        )
+        _log(conn, "merge", keep, other, article_id,
+             {"reason": "article matches both stories"})
         conn.execute("DELETE FROM stories WHERE id = %s", (other,))
     return keep
 
@@ -177,20 +185,143 @@ def _statuses(conn: psycopg.Connection, story_ids: set[int]) -> dict[int, str]:
     return {row["id"]: row["status"] for row in rows}
 
 
-def restory(conn: psycopg.Connection, article_id: int) -> int | None:
-    """After an article's classification changed (`reclassify`): its story's title and
-    status recomputed, or, for an article that now reports a contact, the story it
-    joins. Returns that story's id (None: in no story). Writes no alert: the news is
-    old. An article that no longer reports a contact stays in its story."""
+@dataclass
+class Regrouping:
+    """Where an article stands after its story was brought up to date."""
+
+    story_id: int | None  # its story now (None: in no story)
+    joined: Assignment | None = None  # it joined a story it was not in: alerts may follow
+
+
+def restory(conn: psycopg.Connection, article_id: int) -> Regrouping:
+    """Bring an article's story up to date after its text or classification changed
+    (`reprocess`): an article that no longer reports a contact leaves its story; one that
+    matches none of its story's other articles moves to the story it now belongs to;
+    stories it now bridges are merged; a story an article left is split when what
+    remains reports two contacts (`split_story` checks the others). Every change is
+    logged in `story_events`. Writes no alert: the caller decides."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
-        row = conn.execute("SELECT story_id FROM story_articles WHERE article_id = %s",
-                           (article_id,)).fetchone()
-        if row is not None:
-            _refresh_story(conn, row["story_id"])
-            return row["story_id"]
-    assignment = assign_story(conn, article_id)
-    return assignment.story_id if assignment else None
+        row = conn.execute(_ITEM_SQL + " WHERE a.id = %(id)s",
+                           {"statuses": _STORY_STATUSES, "id": article_id}).fetchone()
+        if row is None:
+            return Regrouping(None)
+        item = _item(row)
+        if item.story_id is None:
+            if not row["qualifies"]:
+                return Regrouping(None)
+            assignment = assign_story(conn, article_id)
+            return Regrouping(assignment.story_id, assignment)
+        if not row["qualifies"]:
+            _leave(conn, item, "remove", "no longer reports a contact")
+            return Regrouping(None)
+        sig = _store_signature(conn, item)
+        members = _members(conn, item.story_id)
+        others = [m for m in members if m.id != item.id]
+        if others and not any(same_contact(item, m) for m in others):
+            old_story = item.story_id
+            _leave(conn, item, "move", "matches no other article of its story")
+            assignment = assign_story(conn, article_id)
+            conn.execute("UPDATE story_events SET other_id = %s WHERE id = (SELECT max(id) "
+                         "FROM story_events WHERE kind = 'move' AND article_id = %s "
+                         "AND story_id = %s)", (assignment.story_id, article_id, old_story))
+            return Regrouping(assignment.story_id, assignment)
+        story_id = item.story_id
+        outside = {c.story_id for c in _candidates(conn, item, sig)
+                   if c.story_id != story_id and same_contact(item, c)}
+        if outside:
+            story_id = _merge(conn, outside | {story_id}, item.id)
+            _remark_copies(conn, story_id)
+        _refresh_story(conn, story_id)
+        return Regrouping(story_id)
+
+
+def split_story(conn: psycopg.Connection, story_id: int) -> list[int]:
+    """Split the story if its articles now report more than one contact (see `_split`);
+    the new stories' ids. `reprocess` asks once per story it touched."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
+        members = _members(conn, story_id)
+        return _split(conn, story_id, members) if members else []
+
+
+def _members(conn: psycopg.Connection, story_id: int, every: bool = False) -> list[Item]:
+    """The story's articles that report its kind of contact (`every`: all of them, also
+    those whose new classification has not been applied to the story yet)."""
+    rows = conn.execute(_ITEM_SQL + " WHERE sa.story_id = %(id)s",
+                        {"statuses": _STORY_STATUSES, "id": story_id}).fetchall()
+    return [_item(r) for r in rows if every or r["qualifies"]]
+
+
+def _story_of(conn: psycopg.Connection, article_id: int) -> int:
+    return conn.execute("SELECT story_id FROM story_articles WHERE article_id = %s",
+                        (article_id,)).fetchone()["story_id"]
+
+
+def _log(conn: psycopg.Connection, kind: str, story_id: int, other_id: int | None,
+         article_id: int | None, detail: dict) -> None:
+    conn.execute(
+        """INSERT INTO story_events (kind, story_id, other_id, article_id, detail)
+           VALUES (%s, %s, %s, %s, %s)""",
+        (kind, story_id, other_id, article_id, Jsonb(detail)),
+    )
+
+
+def _leave(conn: psycopg.Connection, item: Item, kind: str, reason: str) -> None:
+    """Take the article out of its story ('remove' or 'move'); the story left behind is
+    deleted when empty, else split if the article held two contacts together."""
+    story_id = item.story_id
+    conn.execute("DELETE FROM story_articles WHERE article_id = %s", (item.id,))
+    conn.execute("UPDATE story_articles SET is_copy_of = NULL WHERE is_copy_of = %s",
+                 (item.id,))
+    _log(conn, kind, story_id, None, item.id, {"reason": reason})
+    item.story_id = None
+    if not _members(conn, story_id, every=True):
+        conn.execute("DELETE FROM stories WHERE id = %s", (story_id,))
+        _log(conn, "delete", story_id, None, item.id, {"reason": "no article left"})
+        return
+    _remark_copies(conn, story_id)
+    _split(conn, story_id, _members(conn, story_id))
+    _refresh_story(conn, story_id)
+
+
+def _split(conn: psycopg.Connection, story_id: int, members: list[Item]) -> list[int]:
+    """Split a story whose articles report more than one contact: the group holding the
+    first report keeps the story, each other group becomes a story of its own. Returns
+    the new stories' ids."""
+    groups = components(members)
+    created = []
+    for group in groups[1:]:
+        first = group[0]
+        new_id = conn.execute(
+            """INSERT INTO stories (title, status, first_article_id, first_outlet,
+                   first_reported_at) VALUES (%s, %s, %s, %s, %s) RETURNING id""",
+            (first.title, _opening_status(first), first.id, first.outlet, first.at),
+        ).fetchone()["id"]
+        ids = [m.id for m in group]
+        conn.execute("UPDATE story_articles SET story_id = %s WHERE article_id = ANY(%s)",
+                     (new_id, ids))
+        _log(conn, "split", story_id, new_id, None,
+             {"reason": "its articles report different contacts", "articles": ids})
+        _remark_copies(conn, new_id)
+        _refresh_story(conn, new_id)
+        created.append(new_id)
+    if created:
+        _remark_copies(conn, story_id)
+        _refresh_story(conn, story_id)
+    return created
+
+
+def _remark_copies(conn: psycopg.Connection, story_id: int) -> None:
+    """Each member's copy mark recomputed within its story: the earliest other outlet's
+    article it is a copy of, or none."""
+    members = sorted(_members(conn, story_id), key=lambda m: (m.at, m.id))
+    for i, member in enumerate(members):
+        originals = [m for m in members[:i] if is_copy_pair(m, member)]
+        copy_of = originals[0].id if originals else None
+        if copy_of != member.copy_of:
+            conn.execute("UPDATE story_articles SET is_copy_of = %s WHERE article_id = %s",
+                         (copy_of, member.id))
 
 
 def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
@@ -307,8 +438,18 @@ def story_timeline(conn: psycopg.Connection, story_id: int) -> dict | None:
     for row in rows:
         row["new_outlet"] = row["outlet"] not in seen
         seen.add(row["outlet"])
-    merged = conn.execute(
-        "SELECT other_id, created_at FROM story_events WHERE story_id = %s AND kind = 'merge' "
-        "ORDER BY id", (story_id,),
+    events = story_events(conn, story_id)
+    merged = [{"other_id": e["other_id"], "created_at": e["created_at"]}
+              for e in events if e["kind"] == "merge" and e["story_id"] == story_id]
+    return {**story, "articles": rows, "merged": merged, "events": events}
+
+
+def story_events(conn: psycopg.Connection, story_id: int) -> list[dict]:
+    """Every merge, split, move and removal that involved the story, oldest first."""
+    return conn.execute(
+        """SELECT id, kind, story_id, other_id, article_id, detail->>'reason' AS reason,
+                  created_at
+           FROM story_events WHERE story_id = %(id)s OR other_id = %(id)s
+           ORDER BY id""",
+        {"id": story_id},
     ).fetchall()
-    return {**story, "articles": rows, "merged": merged}

@@ -25,7 +25,7 @@ COMMAND_MODULES = [
     "backchannel.commands.serve",
     "backchannel.commands.extract",
     "backchannel.commands.classify",
-    "backchannel.commands.reclassify",
+    "backchannel.commands.reprocess",
     "backchannel.commands.eval",
     "backchannel.commands.stories",
     "backchannel.commands.alerts",

@@ -4,4 +4,8 @@ extracted again alone."""
 
 from extract.article import Extracted, extract
 
-__all__ = ["Extracted", "extract"]
+# Stored with each article, so that `reprocess` redoes what an older extractor made.
+# Raise it whenever a change to extraction can change an article's fields.
+EXTRACTOR_VERSION = "extract-2"
+
+__all__ = ["EXTRACTOR_VERSION", "Extracted", "extract"]

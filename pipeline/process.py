@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from archive.officials import official_stance
 from archive.store import ArticleRecord
 from classify import CLASSIFIER_VERSION, Classification, classify
-from extract import extract
+from extract import EXTRACTOR_VERSION, extract
 from extract.charset import looks_like_html, plausible_date
 from pipeline.page import FetchedPage
 
@@ -82,5 +82,6 @@ def process(page: FetchedPage, outlet_for: Callable[[str], str]) -> Processed:
         call_status=decision.call_status,
         evidence=decision.evidence,
         classifier_version=CLASSIFIER_VERSION,
+        extractor_version=EXTRACTOR_VERSION,
     )
     return Processed(article, decision)

@@ -153,7 +153,11 @@ def text_similarity(text_a: str, text_b: str) -> float:
     """Exact containment of the two texts' shingle sets: the verification step once LSH
     or a time window has named the candidates (MinHash estimates are noisy when one
     text is short and the other long)."""
-    a, b = shingles(text_a), shingles(text_b)
+    return containment(shingles(text_a), shingles(text_b))
+
+
+def containment(a: set[str], b: set[str]) -> float:
+    """The share of the smaller shingle set found in the other (0 for short texts)."""
     if min(len(a), len(b)) < MIN_SHINGLES:
         return 0.0
     return len(a & b) / min(len(a), len(b))

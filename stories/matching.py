@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from stories.actors import actors_in
-from stories.copies import COPY_THRESHOLD, body_lines, content_words, text_similarity
+from stories.copies import COPY_THRESHOLD, body_lines, containment, content_words, shingles
 from stories.dates import call_date as sentence_call_date
 
 WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
@@ -54,6 +54,10 @@ class Item:
         return frozenset(w for w in content_words(self.lead) if len(w) > 2)
 
     @cached_property
+    def shingles(self) -> frozenset[str]:
+        return frozenset(shingles(self.text))
+
+    @cached_property
     def call_date(self) -> date | None:
         try:
             return sentence_call_date(self.evidence or "", self.at.date())
@@ -68,7 +72,7 @@ def lexical_overlap(a: Item, b: Item) -> float:
 
 
 def is_copy_pair(a: Item, b: Item) -> bool:
-    return a.outlet != b.outlet and text_similarity(a.text, b.text) >= COPY_THRESHOLD
+    return a.outlet != b.outlet and containment(a.shingles, b.shingles) >= COPY_THRESHOLD
 
 
 def same_contact(a: Item, b: Item) -> bool:
@@ -87,3 +91,26 @@ def same_contact(a: Item, b: Item) -> bool:
     if a.language and b.language and a.language != b.language:
         return abs(a.at - b.at) <= CROSS_LANGUAGE_WINDOW
     return lexical_overlap(a, b) >= LEXICAL_OVERLAP
+
+
+def components(items: list[Item]) -> list[list[Item]]:
+    """The items grouped by `same_contact` closed transitively: each group is one
+    contact. Groups come oldest first, each in order of report, so that the group holding
+    a story's first report is the one that keeps the story."""
+    ordered = sorted(items, key=lambda item: (item.at, item.id))
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(ordered):
+        for j in range(i + 1, len(ordered)):
+            if root(i) != root(j) and same_contact(a, ordered[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[Item]] = {}
+    for i, item in enumerate(ordered):
+        groups.setdefault(root(i), []).append(item)
+    return sorted(groups.values(), key=lambda group: (group[0].at, group[0].id))

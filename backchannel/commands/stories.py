@@ -99,6 +99,28 @@ def _timeline_table(story: dict) -> str:
         lines.append(f"{'':18}{a['url']}")
         if a["evidence"]:
             lines.append(f"{'':18}“{a['evidence'][:160]}”")
-    for m in story["merged"]:
-        lines.append(f"merged story {m['other_id']} at {_when(m['created_at'])}")
+    if story["events"]:
+        lines.append("")
+    for event in story["events"]:
+        lines.append(f"{_when(event['created_at']):16}  {event_line(story['id'], event)}")
     return "\n".join(lines)
+
+
+def event_line(story_id: int, event: dict) -> str:
+    """One merge, split, move or removal, told from this story's side."""
+    kind, other, article = event["kind"], event["other_id"], event["article_id"]
+    reason = f" ({event['reason']})" if event["reason"] else ""
+    if kind == "merge":
+        return (f"story {other} merged into this one{reason}" if event["story_id"] == story_id
+                else f"merged into story {event['story_id']}{reason}")
+    if kind == "split":
+        return (f"split: story {other} made of some of its articles{reason}"
+                if event["story_id"] == story_id
+                else f"split from story {event['story_id']}{reason}")
+    if kind == "move":
+        return (f"article #{article} moved to story {other}{reason}"
+                if event["story_id"] == story_id
+                else f"article #{article} moved here from story {event['story_id']}{reason}")
+    if kind == "remove":
+        return f"article #{article} left the story{reason}"
+    return f"{kind}{reason}"

@@ -175,7 +175,8 @@ def test_reclassify_brings_stances_and_story_status_up_to_date(setup, db, http_r
     db.execute("UPDATE stories SET status = 'unconfirmed', status_article_id = NULL")
     result = run_cli(["reclassify"], env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "1 changed their decision; 1 stories brought up to date" in result.stdout
+    assert "; 1 changed" in result.stdout
+    assert "story status: unconfirmed → confirmed 1" in result.stdout
     row = db.execute("SELECT s.status, a.outlet, a.official_stance FROM stories s "
                      "JOIN articles a ON a.id = s.status_article_id").fetchone()
     assert (row["status"], row["outlet"], row["official_stance"]) == \

@@ -111,11 +111,11 @@ def test_reclassify_reruns_the_classifier_over_the_archive(newsroom, seeds_dir, 
                "classifier_version = 'old'")
     result = run_cli(["reclassify"], cli_env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "reclassified 4 articles" in result.stdout and "2 changed" in result.stdout
+    assert "reprocessed 4 articles from the classify stage; 2 changed" in result.stdout
     statuses = sorted(r["call_status"] for r in db.execute("SELECT call_status FROM articles"))
     assert statuses == ["none", "none", "unconfirmed", "unconfirmed"]
     again = run_cli(["reclassify"], cli_env)
-    assert "reclassified 0 articles" in again.stdout
+    assert "reprocessed 0 articles" in again.stdout
 
 
 def test_on_a_terminal_crawl_shows_live_progress(newsroom, seeds_dir, cli_env, tmp_path):
