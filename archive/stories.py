@@ -14,6 +14,9 @@ from psycopg.types.json import Jsonb
 from stories.copies import band_keys, signature, wire_attribution
 from stories.matching import STATUSES, WINDOW, Item, components, is_copy_pair, same_contact
 
+# Titles that are a photo caption, a credit or page furniture rather than a headline.
+NOT_HEADLINES = (r"(\mphoto\M|фото|getty images|©|\mfile (picture|image)\M|"
+                 r"subscribe|newsletter|cookies?\M|\msign in\M|all rights reserved)")
 STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
 
 
@@ -34,6 +37,7 @@ class Assignment:
 _ITEM_SQL = """
     SELECT a.id, a.outlet, coalesce(a.published_at, a.fetched_at) AS at, a.title, a.text,
            a.call_status AS status, a.evidence, a.language, sa.story_id, sa.is_copy_of,
+           coalesce(sa.pinned, false) AS pinned,
            coalesce(a.contact_story AND (a.call_status = ANY(%(statuses)s)
                                          OR a.official_stance IS NOT NULL), false) AS qualifies
     FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id
@@ -44,7 +48,8 @@ _STORY_STATUSES = list(STATUSES)
 def _item(row: dict) -> Item:
     return Item(id=row["id"], outlet=row["outlet"], at=row["at"], title=row["title"],
                 text=row["text"] or "", status=row["status"], evidence=row["evidence"],
-                language=row["language"], story_id=row["story_id"], copy_of=row["is_copy_of"])
+                language=row["language"], story_id=row["story_id"], copy_of=row["is_copy_of"],
+                extra={"pinned": row["pinned"]})
 
 
 def _earlier(a: Item, b: Item) -> bool:
@@ -80,7 +85,7 @@ def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None
              wire_attribution(item.text, item.title)),
         )
         _remark_later_copies(conn, item, copies)
-        status = _refresh_story(conn, story_id)
+        status = refresh_story(conn, story_id)
         assignment = _assignment(conn, item.id, joined_now=True)
         assignment.status = status
         # the status the story had for its readers: that of the story it joined (the
@@ -155,7 +160,7 @@ def _merge(conn: psycopg.Connection, story_ids: set[int], article_id: int) -> in
     for other in others:
         conn.execute("UPDATE story_articles SET story_id = %s WHERE story_id = %s",
                      (keep, other))
-        _log(conn, "merge", keep, other, article_id,
+        log_event(conn, "merge", keep, other, article_id,
              {"reason": "article matches both stories"})
         conn.execute("DELETE FROM stories WHERE id = %s", (other,))
     return keep
@@ -212,11 +217,14 @@ def restory(conn: psycopg.Connection, article_id: int) -> Regrouping:
                 return Regrouping(None)
             assignment = assign_story(conn, article_id)
             return Regrouping(assignment.story_id, assignment)
+        if row["pinned"]:  # a person put it there: it stays, whatever the rules say
+            refresh_story(conn, item.story_id)
+            return Regrouping(item.story_id)
         if not row["qualifies"]:
             _leave(conn, item, "remove", "no longer reports a contact")
             return Regrouping(None)
         sig = _store_signature(conn, item)
-        members = _members(conn, item.story_id)
+        members = story_members(conn, item.story_id)
         others = [m for m in members if m.id != item.id]
         if others and not any(same_contact(item, m) for m in others):
             old_story = item.story_id
@@ -231,8 +239,8 @@ def restory(conn: psycopg.Connection, article_id: int) -> Regrouping:
                    if c.story_id != story_id and same_contact(item, c)}
         if outside:
             story_id = _merge(conn, outside | {story_id}, item.id)
-            _remark_copies(conn, story_id)
-        _refresh_story(conn, story_id)
+            remark_copies(conn, story_id)
+        refresh_story(conn, story_id)
         return Regrouping(story_id)
 
 
@@ -241,11 +249,11 @@ def split_story(conn: psycopg.Connection, story_id: int) -> list[int]:
     the new stories' ids. `reprocess` asks once per story it touched."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
-        members = _members(conn, story_id)
+        members = story_members(conn, story_id)
         return _split(conn, story_id, members) if members else []
 
 
-def _members(conn: psycopg.Connection, story_id: int, every: bool = False) -> list[Item]:
+def story_members(conn: psycopg.Connection, story_id: int, every: bool = False) -> list[Item]:
     """The story's articles that report its kind of contact (`every`: all of them, also
     those whose new classification has not been applied to the story yet)."""
     rows = conn.execute(_ITEM_SQL + " WHERE sa.story_id = %(id)s",
@@ -258,7 +266,7 @@ def _story_of(conn: psycopg.Connection, article_id: int) -> int:
                         (article_id,)).fetchone()["story_id"]
 
 
-def _log(conn: psycopg.Connection, kind: str, story_id: int, other_id: int | None,
+def log_event(conn: psycopg.Connection, kind: str, story_id: int, other_id: int | None,
          article_id: int | None, detail: dict) -> None:
     conn.execute(
         """INSERT INTO story_events (kind, story_id, other_id, article_id, detail)
@@ -274,22 +282,22 @@ def _leave(conn: psycopg.Connection, item: Item, kind: str, reason: str) -> None
     conn.execute("DELETE FROM story_articles WHERE article_id = %s", (item.id,))
     conn.execute("UPDATE story_articles SET is_copy_of = NULL WHERE is_copy_of = %s",
                  (item.id,))
-    _log(conn, kind, story_id, None, item.id, {"reason": reason})
+    log_event(conn, kind, story_id, None, item.id, {"reason": reason})
     item.story_id = None
-    if not _members(conn, story_id, every=True):
+    if not story_members(conn, story_id, every=True):
         conn.execute("DELETE FROM stories WHERE id = %s", (story_id,))
-        _log(conn, "delete", story_id, None, item.id, {"reason": "no article left"})
+        log_event(conn, "delete", story_id, None, item.id, {"reason": "no article left"})
         return
-    _remark_copies(conn, story_id)
-    _split(conn, story_id, _members(conn, story_id))
-    _refresh_story(conn, story_id)
+    remark_copies(conn, story_id)
+    _split(conn, story_id, story_members(conn, story_id))
+    refresh_story(conn, story_id)
 
 
 def _split(conn: psycopg.Connection, story_id: int, members: list[Item]) -> list[int]:
     """Split a story whose articles report more than one contact: the group holding the
     first report keeps the story, each other group becomes a story of its own. Returns
     the new stories' ids."""
-    groups = components(members)
+    groups = components(members, together={m.id for m in members if m.extra.get("pinned")})
     created = []
     for group in groups[1:]:
         first = group[0]
@@ -301,21 +309,21 @@ def _split(conn: psycopg.Connection, story_id: int, members: list[Item]) -> list
         ids = [m.id for m in group]
         conn.execute("UPDATE story_articles SET story_id = %s WHERE article_id = ANY(%s)",
                      (new_id, ids))
-        _log(conn, "split", story_id, new_id, None,
+        log_event(conn, "split", story_id, new_id, None,
              {"reason": "its articles report different contacts", "articles": ids})
-        _remark_copies(conn, new_id)
-        _refresh_story(conn, new_id)
+        remark_copies(conn, new_id)
+        refresh_story(conn, new_id)
         created.append(new_id)
     if created:
-        _remark_copies(conn, story_id)
-        _refresh_story(conn, story_id)
+        remark_copies(conn, story_id)
+        refresh_story(conn, story_id)
     return created
 
 
-def _remark_copies(conn: psycopg.Connection, story_id: int) -> None:
+def remark_copies(conn: psycopg.Connection, story_id: int) -> None:
     """Each member's copy mark recomputed within its story: the earliest other outlet's
     article it is a copy of, or none."""
-    members = sorted(_members(conn, story_id), key=lambda m: (m.at, m.id))
+    members = sorted(story_members(conn, story_id), key=lambda m: (m.at, m.id))
     for i, member in enumerate(members):
         originals = [m for m in members[:i] if is_copy_pair(m, member)]
         copy_of = originals[0].id if originals else None
@@ -324,7 +332,7 @@ def _remark_copies(conn: psycopg.Connection, story_id: int) -> None:
                          (copy_of, member.id))
 
 
-def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
+def refresh_story(conn: psycopg.Connection, story_id: int) -> str:
     """Title, status and first report recomputed from the members; return the status.
     The earliest article leads. The story is confirmed once a member reports the call
     confirmed or a government's own readout tells of it; denied when a government
@@ -337,6 +345,13 @@ def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
                FROM story_articles sa JOIN articles a ON a.id = sa.article_id
                WHERE sa.story_id = %(id)s),
            first AS (SELECT * FROM members ORDER BY at, id LIMIT 1),
+           -- the story's title: the earliest real headline (a caption or page
+           -- furniture taken for a title is too short, too long or says what it is)
+           headline AS (SELECT title FROM members
+                        WHERE array_length(regexp_split_to_array(btrim(title), '\\s+'), 1)
+                              BETWEEN 4 AND 30
+                          AND title !~* %(not_headlines)s
+                        ORDER BY at, id LIMIT 1),
            readout AS (SELECT id FROM members WHERE official_stance = 'confirms'
                        ORDER BY at, id LIMIT 1),
            confirmation AS (SELECT id FROM members WHERE call_status = 'confirmed'
@@ -351,19 +366,20 @@ def _refresh_story(conn: psycopg.Connection, story_id: int) -> str:
                       coalesce((SELECT id FROM readout), (SELECT id FROM confirmation),
                                (SELECT id FROM denial)) AS evidence)
            UPDATE stories s SET
-               title = (SELECT title FROM first),
+               title = coalesce(s.title_override, (SELECT title FROM headline),
+                                (SELECT title FROM first)),
                first_article_id = (SELECT id FROM first),
                first_outlet = (SELECT outlet FROM first),
                first_reported_at = (SELECT at FROM first),
-               status_changed_at = CASE WHEN s.status <> d.status THEN now()
-                                        ELSE s.status_changed_at END,
-               status = d.status,
+               status_changed_at = CASE WHEN s.status <> coalesce(s.status_override, d.status)
+                                        THEN now() ELSE s.status_changed_at END,
+               status = coalesce(s.status_override, d.status),
                status_article_id = d.evidence,
                updated_at = now()
            FROM decided d
            WHERE s.id = %(id)s
            RETURNING s.status""",
-        {"id": story_id},
+        {"id": story_id, "not_headlines": NOT_HEADLINES},
     ).fetchone()
     return row["status"]
 
@@ -446,10 +462,39 @@ def story_timeline(conn: psycopg.Connection, story_id: int) -> dict | None:
 
 def story_events(conn: psycopg.Connection, story_id: int) -> list[dict]:
     """Every merge, split, move and removal that involved the story, oldest first."""
-    return conn.execute(
+    rows = conn.execute(
         """SELECT id, kind, story_id, other_id, article_id, detail->>'reason' AS reason,
-                  created_at
+                  detail->>'from' AS changed_from, detail->>'to' AS changed_to, created_at
            FROM story_events WHERE story_id = %(id)s OR other_id = %(id)s
            ORDER BY id""",
         {"id": story_id},
     ).fetchall()
+    for row in rows:
+        row["text"] = event_text(story_id, row)
+    return rows
+
+
+def event_text(story_id: int, event: dict) -> str:
+    """One change of the story (merge, split, move, removal, curation), told from this
+    story's side."""
+    kind, other, article = event["kind"], event["other_id"], event["article_id"]
+    reason = f" ({event['reason']})" if event["reason"] else ""
+    if kind == "merge":
+        return (f"story {other} merged into this one{reason}" if event["story_id"] == story_id
+                else f"merged into story {event['story_id']}{reason}")
+    if kind == "split":
+        return (f"split: story {other} made of some of its articles{reason}"
+                if event["story_id"] == story_id
+                else f"split from story {event['story_id']}{reason}")
+    if kind == "move":
+        return (f"article #{article} moved to story {other}{reason}"
+                if event["story_id"] == story_id
+                else f"article #{article} moved here from story {event['story_id']}{reason}")
+    if kind == "remove":
+        return f"article #{article} left the story{reason}"
+    if kind == "rename":
+        return f"renamed from “{event['changed_from']}” to “{event['changed_to']}”{reason}"
+    if kind == "status":
+        return f"status {event['changed_from']} → {event['changed_to']}{reason}"
+    return f"{kind}{reason}"
+

@@ -93,12 +93,14 @@ def same_contact(a: Item, b: Item) -> bool:
     return lexical_overlap(a, b) >= LEXICAL_OVERLAP
 
 
-def components(items: list[Item]) -> list[list[Item]]:
+def components(items: list[Item], together: set[int] = frozenset()) -> list[list[Item]]:
     """The items grouped by `same_contact` closed transitively: each group is one
-    contact. Groups come oldest first, each in order of report, so that the group holding
-    a story's first report is the one that keeps the story."""
+    contact; the ids in `together` (placed by a person) are one group whatever the rule
+    says. Groups come oldest first, each in order of report, so that the group holding a
+    story's first report is the one that keeps the story."""
     ordered = sorted(items, key=lambda item: (item.at, item.id))
     parent = list(range(len(ordered)))
+    pinned = [i for i, item in enumerate(ordered) if item.id in together]
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -106,6 +108,8 @@ def components(items: list[Item]) -> list[list[Item]]:
             i = parent[i]
         return i
 
+    for i in pinned[1:]:
+        parent[root(i)] = root(pinned[0])
     for i, a in enumerate(ordered):
         for j in range(i + 1, len(ordered)):
             if root(i) != root(j) and same_contact(a, ordered[j]):

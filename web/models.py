@@ -62,6 +62,16 @@ class Merge(BaseModel):
     created_at: datetime
 
 
+class StoryEvent(BaseModel):
+    kind: str = Field(description="merge, split, move, remove, delete, rename or status")
+    story_id: int
+    other_id: int | None
+    article_id: int | None
+    reason: str | None
+    text: str = Field(description="the change told from this story's side")
+    created_at: datetime
+
+
 class StoryDetail(BaseModel):
     id: int
     title: str | None
@@ -74,6 +84,7 @@ class StoryDetail(BaseModel):
     outlets: list[str] = Field(description="outlets in order of their first report")
     articles: list[TimelineEntry]
     merged: list[Merge]
+    events: list[StoryEvent] = Field(description="merges, splits and moves, oldest first")
 
 
 class SearchHit(BaseModel):
