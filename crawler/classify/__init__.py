@@ -53,6 +53,9 @@ class Classification:
     # no call"), "uncertain" (hedged, anonymous), "claim" (one side says so),
     # "confirmed" or "reported" (as fact); None for plans and non-stories.
     stance: str | None = None
+    # How likely the decision (contact_story and call_status) is right, 0-1, calibrated
+    # on held-out episodes; low for text in a language the cues do not cover.
+    confidence: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
