@@ -25,7 +25,7 @@ from crawler.classify.rules import (
     is_contact_story,
 )
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}"
 
 CALL_STATUSES = ("unconfirmed", "confirmed", "none")

@@ -37,6 +37,10 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "planned": ("status", "planned"),
     "past": ("status", "past"),
     "background": ("status", "background"),
+    "hedge": ("status", "hedge"),
+    "refusal": ("status", "refusal"),
+    "readout": ("status", "readout"),
+    "official": ("status", "official"),
 }
 
 _PUNCT = str.maketrans(
