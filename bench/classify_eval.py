@@ -91,17 +91,18 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def scores(items: list[dict], preds: list[dict]) -> dict:
+    pairs = list(zip(items, preds, strict=True))
     out = {}
     for cls in CALL_STATUSES:
-        tp = sum(1 for i, p in zip(items, preds) if i["call_status"] == cls == p["call_status"])
-        fp = sum(1 for i, p in zip(items, preds) if p["call_status"] == cls != i["call_status"])
-        fn = sum(1 for i, p in zip(items, preds) if i["call_status"] == cls != p["call_status"])
+        tp = sum(1 for i, p in pairs if i["call_status"] == cls == p["call_status"])
+        fp = sum(1 for i, p in pairs if p["call_status"] == cls != i["call_status"])
+        fn = sum(1 for i, p in pairs if i["call_status"] == cls != p["call_status"])
         out[cls] = prf(tp, fp, fn) + (tp + fn,)
-    tp = sum(1 for i, p in zip(items, preds) if i["contact_story"] and p["contact_story"])
-    fp = sum(1 for i, p in zip(items, preds) if p["contact_story"] and not i["contact_story"])
-    fn = sum(1 for i, p in zip(items, preds) if i["contact_story"] and not p["contact_story"])
+    tp = sum(1 for i, p in pairs if i["contact_story"] and p["contact_story"])
+    fp = sum(1 for i, p in pairs if p["contact_story"] and not i["contact_story"])
+    fn = sum(1 for i, p in pairs if i["contact_story"] and not p["contact_story"])
     out["contact_story"] = prf(tp, fp, fn) + (tp + fn,)
-    right = sum(1 for i, p in zip(items, preds) if i["call_status"] == p["call_status"])
+    right = sum(1 for i, p in pairs if i["call_status"] == p["call_status"])
     out["accuracy"] = right / len(items) if items else 0.0
     out["n"] = len(items)
     return out
@@ -120,7 +121,7 @@ def calibration(items: list[dict], preds: list[dict]) -> list[tuple[str, int, fl
     """(bin, count, mean confidence, observed accuracy) of the call-status decisions."""
     rows = []
     for lo, hi in BINS:
-        chosen = [(i, p) for i, p in zip(items, preds) if lo <= p["confidence"] < hi]
+        chosen = [(i, p) for i, p in zip(items, preds, strict=True) if lo <= p["confidence"] < hi]
         if not chosen:
             rows.append((f"{lo:.2f}-{min(hi, 1.0):.2f}", 0, 0.0, 0.0))
             continue
@@ -142,17 +143,19 @@ def pr_table(items: list[dict], preds: list[dict]) -> list[tuple[float, float, f
     rows = []
     gold = sum(1 for i in items if i["call_status"] == "unconfirmed")
     for t in THRESHOLDS:
-        kept = [(i, p) for i, p in zip(items, preds)
+        kept = [(i, p) for i, p in zip(items, preds, strict=True)
                 if p["call_status"] == "unconfirmed" and p["confidence"] >= t]
         tp = sum(1 for i, _ in kept if i["call_status"] == "unconfirmed")
         rows.append((t, tp / len(kept) if kept else 0.0, tp / gold if gold else 0.0, len(kept)))
     return rows
 
 
-def recommend(rows: list[tuple[float, float, float, int]], floor: float = 0.85) -> float:
-    """The lowest threshold with the best precision among those keeping recall >= floor
-    (precision first; recall is what a lower threshold buys)."""
-    usable = [r for r in rows if r[2] >= floor] or rows
+def recommend(rows: list[tuple[float, float, float, int]], keep: float = 0.9) -> float:
+    """The threshold with the best unconfirmed precision among those that keep at least
+    `keep` of the recall at threshold 0 (precision first, but an alert nobody gets is no
+    alert); the lowest such threshold on ties."""
+    floor = keep * rows[0][2]
+    usable = [r for r in rows if r[2] >= floor - 1e-9] or rows
     best = max(r[1] for r in usable)
     return min(r[0] for r in usable if r[1] >= best - 1e-9)
 
@@ -197,7 +200,7 @@ def predict(items: list[dict], model=None, rules_only: bool = False) -> list[dic
 
 def errors(name: str, items: list[dict], preds: list[dict]) -> str:
     lines = [f"errors, {name}:"]
-    for i, p in zip(items, preds):
+    for i, p in zip(items, preds, strict=True):
         if (i["contact_story"], i["call_status"]) != (p["contact_story"], p["call_status"]):
             lines.append(f"  {i['id']} [{i.get('language')}] {i.get('episode', '')}: gold "
                          f"{i['contact_story']}/{i['call_status']}, predicted "
@@ -206,6 +209,14 @@ def errors(name: str, items: list[dict], preds: list[dict]) -> str:
                          f"      gold evidence: {i.get('evidence')}\n"
                          f"      our evidence:  {p.get('evidence')}")
     return "\n".join(lines)
+
+
+def shipped_mode() -> str:
+    """Whether the shipped weights decide ("learned") or only give confidence ("rules")."""
+    from crawler.classify.model import load_model
+
+    model = load_model()
+    return model.decide if model is not None else "rules"
 
 
 def cross_validate(dev: list[dict], tuning: list[dict]) -> tuple[list[dict], list[dict]] | None:
@@ -219,9 +230,9 @@ def cross_validate(dev: list[dict], tuning: list[dict]) -> tuple[list[dict], lis
     for fold in group_folds(tuning):
         inside = set(fold)
         train_items = dev + [t for j, t in enumerate(tuning) if j not in inside]
-        model = train(train_items)
+        model = train(train_items, shipped_mode())
         fold_items = [tuning[j] for j in fold]
-        for j, p in zip(fold, predict(fold_items, model=model)):
+        for j, p in zip(fold, predict(fold_items, model=model), strict=True):
             learned[j] = p
     return learned, predict(tuning, rules_only=True)
 
@@ -244,7 +255,8 @@ def main() -> int:
     print(f"held-out part: {len(held)} items of {len({i['episode'] for i in held})} episodes "
           f"(first {HOLDOUT_FRACTION:.0%} of the episodes in sha256 order of the slug)\n")
     dev_preds, tuning_preds = predict(dev), predict(tuning)
-    print(render_scores("in-sample, contacts-dev.jsonl (shipped classifier)", scores(dev, dev_preds)))
+    print(render_scores("in-sample, contacts-dev.jsonl (shipped classifier)",
+                        scores(dev, dev_preds)))
     print(render_scores("in-sample, contacts-dev-2.jsonl tuning part (shipped classifier)",
                         scores(tuning, tuning_preds)))
     if args.errors:
@@ -258,7 +270,8 @@ def main() -> int:
             cv_preds = learned
             print()
             print(render_scores("grouped 5-fold CV by episode, contacts-dev-2 tuning part: "
-                                "rules + learned layer", scores(tuning, learned)))
+                                "as shipped (decisions and confidence of fold models)",
+                                scores(tuning, learned)))
             print(render_scores("same folds, rules alone", scores(tuning, rules)))
     print()
     print(render_tables(tuning, cv_preds))

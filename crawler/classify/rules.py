@@ -303,7 +303,7 @@ def _first_news_article(articles: list[list], cues: Cues) -> list:
     """The first article naming any actor: pages open with furniture, not news."""
     for article in articles:
         joined = "\n".join(b.norm for b in article)
-        if cues.find(joined, ("ru", "us", "other")):
+        if cues.index.has_any(joined, ("ru", "us", "other")):  # actors need no regex cues
             return article
     for article in articles:
         if any(b.kind == "text" for b in article):
@@ -368,7 +368,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
             return "unconfirmed", first(refusal)
     claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
-    planned = sum(_weight(m.position) for m in by_status.get(PLANNED, []) + by_status.get(REFUSED, []))
+    planned = sum(_weight(m.position)
+                  for m in by_status.get(PLANNED, []) + by_status.get(REFUSED, []))
     if claim and claim >= reported:
         return "unconfirmed", first(CLAIM)
     if REPORTED in by_status:

@@ -199,6 +199,7 @@ def test_eval_on_dev_corpus_meets_targets(tmp_path):
         "unconfirmed"]["f1"]
     table = _cli(["eval", str(DEV_CORPUS)], tmp_path)
     assert table.returncode == 0 and "confusion" in table.stdout and "baseline" in table.stdout
+    assert "min_confidence" in table.stdout and report["unconfirmed_by_min_confidence"]
 
 
 def test_eval_reports_unreadable_lines(tmp_path):
@@ -237,7 +238,9 @@ def test_classify_command_keeps_order_and_reports_bad_lines(tmp_path):
     assert "JSON" in out[1]["error"]
     assert out[2]["line"] == 3 and "text" in out[2]["error"]
     assert (out[3]["contact_story"], out[3]["call_status"]) == (True, "none")
-    assert out[4] == {"id": "n5", "contact_story": False, "call_status": "none", "evidence": None}
+    assert out[4] == {"id": "n5", "contact_story": False, "call_status": "none", "evidence": None,
+                      "confidence": out[4]["confidence"]}
+    assert all(0.0 <= o["confidence"] <= 1.0 for o in out if "confidence" in o)
 
 
 def test_classify_command_reads_a_file_and_succeeds(tmp_path):
