@@ -11,11 +11,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from classify.cues import CueError, Cues, load_cues, normalize
+from classify.model import (
+    UNCOVERED_CAP,
+    Model,
+    article_features,
+    label_of,
+    load_model,
+    script_coverage,
+)
 from classify.rules import (
+    BACKGROUND,
     CLAIM,
     CONFIRMED,
     DENIAL,
     NEGATION,
+    PLANNED,
+    REFUSED,
     REPORTED,
     SOURCED,
     UNCERTAIN,
@@ -24,9 +35,14 @@ from classify.rules import (
     find_mentions,
     is_contact_story,
 )
+from classify.rules import (
+    _evidence as _first_body,
+)
 
-RULES_VERSION = "2"
-CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}"
+RULES_VERSION = "3"
+_SHIPPED_MODEL = load_model()
+CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}" + (
+    f"+model-{_SHIPPED_MODEL.version}" if _SHIPPED_MODEL is not None else "")
 
 CALL_STATUSES = ("unconfirmed", "confirmed", "none")
 STANCES = {DENIAL: "denial", NEGATION: "denial", UNCERTAIN: "uncertain", SOURCED: "uncertain",
@@ -38,8 +54,10 @@ __all__ = [
     "Classification",
     "CueError",
     "Cues",
+    "Model",
     "classify",
     "load_cues",
+    "load_model",
     "normalize",
 ]
 
@@ -53,6 +71,9 @@ class Classification:
     # no call"), "uncertain" (hedged, anonymous), "claim" (one side says so),
     # "confirmed" or "reported" (as fact); None for plans and non-stories.
     stance: str | None = None
+    # How likely the decision (contact_story and call_status) is right, 0-1, calibrated
+    # on held-out episodes; low for text in a language the cues do not cover.
+    confidence: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,17 +84,63 @@ def classify(
     text: str,
     language: str | None = None,
     cues: Cues | Path | str | None = None,
+    model: Model | Path | str | bool | None = None,
 ) -> Classification:
     """Label one article. `language` is accepted for callers that know it; the cues of
     all languages are applied regardless, since pages mix languages and detectors err.
-    `cues` may be compiled Cues or the path of a cue file (default: the shipped one)."""
+    `cues` may be compiled Cues or the path of a cue file (default: the shipped one).
+    `model` may be a Model, the path of a weights file (default: the shipped one) or
+    False for the rules alone (confidence 1.0, as before the learned layer)."""
     del language  # all cue languages are applied; see the docstring
     compiled = cues if isinstance(cues, Cues) else load_cues(cues)
     title = title.strip() if isinstance(title, str) and title.strip() else None
     sentences = article_sentences(title, text or "", compiled)
     mentions = find_mentions(sentences, title, text or "", compiled)
-    if not is_contact_story(mentions):
-        return Classification(False, "none", None)
-    status, evidence = decide(mentions)
+    story = is_contact_story(mentions)
+    status, evidence = decide(mentions) if story else ("none", None)
+    learned = _model(model)
+    if learned is None:
+        return _result(story, status, evidence, 1.0)
+    coverage = script_coverage(f"{title or ''} {text or ''}")
+    probs = learned.probabilities(article_features(mentions, label_of(story, status), coverage))
+    label = label_of(story, status)
+    if learned.decide == "learned":
+        label = max(probs, key=probs.get)
+        if label != label_of(story, status):
+            story, status = label != "not_story", ("none" if label == "not_story" else label)
+            evidence = _evidence_for(status, mentions) if story else None
+    confidence = probs.get(label, 0.0)
+    if coverage < 0.5:
+        confidence = min(confidence, UNCOVERED_CAP)  # a script the cues cannot read
+    return _result(story, status, evidence, round(confidence, 4))
+
+
+def _model(model):
+    if model is False:
+        return None
+    if isinstance(model, Model):
+        return model
+    return load_model(model if model not in (None, True) else None)
+
+
+def _result(story: bool, status: str, evidence, confidence: float) -> Classification:
+    if not story:
+        return Classification(False, "none", None, None, confidence)
     stance = STANCES.get(evidence.status) if evidence is not None else None
-    return Classification(True, status, evidence.text if evidence else None, stance)
+    return Classification(True, status, evidence.text if evidence else None, stance, confidence)
+
+
+# Which contact sentences speak for a status the learned layer chose over the rules.
+_EVIDENCE_FOR = {
+    "unconfirmed": (UNCERTAIN, SOURCED, DENIAL, NEGATION, CLAIM),
+    "confirmed": (CONFIRMED, REPORTED),
+    "none": (PLANNED, REFUSED, BACKGROUND, NEGATION, DENIAL),
+}
+
+
+def _evidence_for(status: str, mentions: list):
+    for cls in _EVIDENCE_FOR[status]:
+        chosen = [m for m in mentions if m.status == cls]
+        if chosen:
+            return _first_body(chosen)
+    return _first_body(mentions) if mentions else None

@@ -37,6 +37,10 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "planned": ("status", "planned"),
     "past": ("status", "past"),
     "background": ("status", "background"),
+    "hedge": ("status", "hedge"),
+    "refusal": ("status", "refusal"),
+    "readout": ("status", "readout"),
+    "official": ("status", "official"),
 }
 
 _PUNCT = str.maketrans(
@@ -125,6 +129,7 @@ class PhraseIndex:
         self.infix: list[tuple[str, str, re.Pattern[str] | None]] = []
         self.raw: list[tuple[str, re.Pattern[str]]] = []
         self._infix_re: re.Pattern[str] | None = None
+        self._cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
@@ -156,6 +161,31 @@ class PhraseIndex:
                 check = re.compile(regex)
             self.exact.setdefault(key, []).append((category, check))
 
+    def _entries(self, word: str) -> tuple[tuple[str, re.Pattern[str] | None], ...]:
+        """The phrases that may start at this word, in index order (memoised per word:
+        a text's words repeat, and the lookups were most of the classifier's time)."""
+        out = list(self.exact.get(word, ()))
+        out += [(c, k) for stem, c, k in self.stems.get(word[:_BUCKET], ())
+                if word.startswith(stem)]
+        out += [(c, k) for stem, c, k in self.short_stems if word.startswith(stem)]
+        return tuple(out)
+
+    def has_any(self, text: str, categories: tuple[str, ...]) -> bool:
+        """Whether a word-list phrase of one of the categories occurs (stops at the first)."""
+        cache = self._cache
+        for m in _WORD.finditer(text):
+            word = m.group()
+            entries = cache.get(word)
+            if entries is None:
+                entries = cache[word] = self._entries(word)
+            for category, check in entries:
+                if category in categories and (check is None or check.match(text, m.start())):
+                    return True
+        found: list[tuple[str, int, int]] = []
+        if self._infix_re is not None and self._infix_re.search(text):
+            self._find_infix(text, found)
+        return any(c in categories for c, _, _ in found)
+
     def finish(self) -> None:
         subs = sorted({sub for sub, _, _ in self.infix}, key=len, reverse=True)
         self._infix_re = re.compile("|".join(re.escape(s) for s in subs)) if subs else None
@@ -164,16 +194,17 @@ class PhraseIndex:
         """(category, start, end) of every phrase occurring in the normalised text;
         `raw=False` leaves out the regular-expression cues (see `find_raw`)."""
         found: list[tuple[str, int, int]] = []
+        cache = self._cache
+        if len(cache) > 200_000:
+            cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
         for m in _WORD.finditer(text):
             word = m.group()
-            start, end = m.span()
-            for category, check in self.exact.get(word, ()):
-                self._hit(found, category, check, text, start, end)
-            for stem, category, check in self.stems.get(word[:_BUCKET], ()):
-                if word.startswith(stem):
-                    self._hit(found, category, check, text, start, end)
-            for stem, category, check in self.short_stems:
-                if word.startswith(stem):
+            entries = cache.get(word)
+            if entries is None:
+                entries = cache[word] = self._entries(word)
+            if entries:
+                start, end = m.span()
+                for category, check in entries:
                     self._hit(found, category, check, text, start, end)
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)

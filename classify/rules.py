@@ -28,6 +28,7 @@ CONFIRMED = "confirmed"  # an official side or a readout confirms it
 REPORTED = "reported"  # told as fact, no attribution
 PLANNED = "planned"  # intended, hoped for, cancelled
 BACKGROUND = "background"  # an older contact recalled for context
+REFUSED = "refused"  # a contact refused, turned down or attempted in vain
 
 LEAD_SENTENCES = 5  # the lead of a news article: where its subject is stated
 MIN_MENTIONS = 3  # contact sentences that make an article a contact story without its lead
@@ -36,9 +37,11 @@ WINDOW = 2  # sentences back in which the other side of a contact may be named
 NEAR = 60  # characters: how close a contact word must be to both sides beside a third leader
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
-               "sourcing", "earlier", "planned", "past", "background")
-_POSITIONS = ("ru", "us", "contact", "claim")
+               "sourcing", "earlier", "planned", "past", "background", "hedge", "refusal",
+               "readout", "official")
+_POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
+HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
 _SUPPRESSIBLE = ("contact", "contact_weak", "past")
 
@@ -107,7 +110,21 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
             setattr(f, name, True)
     for f in facts:
         _scope_claims(f)
+        _scope_hedges(f)
     return facts
+
+
+def _scope_hedges(f: Facts) -> None:
+    """A hedge word ("allegedly", "secret", "undisclosed") makes the contact uncertain only
+    when it stands beside the contact word ("a secret call"; not "sanctions for allegedly
+    interfering", said in the same sentence as a call)."""
+    hedges = f.positions.get("hedge")
+    if not hedges:
+        return
+    contacts = f.positions.get("contact", [])
+    if any(_gap(h, k) <= HEDGE_REACH for h in hedges for k in contacts) or (
+            not contacts and f.contact_weak):
+        f.flags.add(UNCERTAIN)
 
 
 def _scope_claims(f: Facts) -> None:
@@ -156,9 +173,11 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
             return True  # "I can neither confirm nor deny it." after the question
         return False
     if f.contact_weak and not f.contact:
-        return f.ru and f.us
+        return f.ru and f.us and (not f.other or _near_both(f))
     if f.ru and f.us:
         return not f.other or _near_both(f)
+    if f.other:
+        return False  # a contact with a third leader ("Xi and Putin ... as Washington says")
     if (f.ru and f.us_weak) or (f.us and f.ru_weak):
         return True
     before = facts[max(0, i - WINDOW):i]
@@ -166,8 +185,6 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
     ctx_us = f.us or any(b.us for b in before)
     if f.pair and ctx_ru and ctx_us:
         return True
-    if f.other:
-        return False  # a contact with a third leader
     if (f.ru or f.us) and ctx_ru and ctx_us:
         return True
     # "The call lasted an hour." right after a contact sentence
@@ -183,18 +200,25 @@ def _near_both(f: Facts) -> bool:
     close to them ("any meeting between Trump and Putin must include Zelensky" is a
     Kremlin–White House contact; "Zelensky is ready to meet Putin and urged Trump to"
     is not)."""
+    others = f.positions.get("other", [])
     for ru in f.positions.get("ru", []):
         for us in f.positions.get("us", []):
             if _gap(ru, us) > PAIR_GAP:
                 continue
-            if any(min(_gap(c, ru), _gap(c, us)) <= NEAR for c in f.positions.get("contact", [])):
-                return True
+            for c in f.positions.get("contact", []):
+                near = min(_gap(c, ru), _gap(c, us))
+                # the third leader must not stand closer to the contact word than the pair
+                # ("met Zelensky at the White House; the Kremlin ..." is their meeting)
+                if near <= NEAR and all(_gap(c, o) > near for o in others):
+                    return True
     return False
 
 
 def status_of(flags: set[str]) -> str:
     """The status class of one contact sentence from its cue flags."""
-    planned_only = PLANNED in flags and "past" not in flags
+    planned_only = PLANNED in flags and "past" not in flags and "readout" not in flags
+    if "refusal" in flags and not flags & {"readout", "past"}:
+        return REFUSED  # "declined to take his calls", "tried to reach him, in vain"
     if UNCERTAIN in flags:
         if planned_only:
             return PLANNED  # "could not confirm the date of the call" hedges a plan
@@ -208,6 +232,8 @@ def status_of(flags: set[str]) -> str:
             return PLANNED if planned_only else refusal
     if BACKGROUND in flags:
         return BACKGROUND
+    if "readout" in flags:
+        return CONFIRMED
     if planned_only:
         return PLANNED
     if CONFIRMED in flags:
@@ -216,7 +242,7 @@ def status_of(flags: set[str]) -> str:
         return SOURCED
     if CLAIM in flags:
         return CLAIM
-    if "source" in flags:
+    if flags & {"source", "official"}:
         return CONFIRMED  # an official on the record tells it as fact
     if "assertion" in flags:
         return CLAIM  # someone else says it happened
@@ -277,7 +303,7 @@ def _first_news_article(articles: list[list], cues: Cues) -> list:
     """The first article naming any actor: pages open with furniture, not news."""
     for article in articles:
         joined = "\n".join(b.norm for b in article)
-        if cues.find(joined, ("ru", "us", "other")):
+        if cues.index.has_any(joined, ("ru", "us", "other")):  # actors need no regex cues
             return article
     for article in articles:
         if any(b.kind == "text" for b in article):
@@ -298,11 +324,11 @@ def _weight(position: int) -> float:
 
 def is_contact_story(mentions: list[Mention]) -> bool:
     """Mainly about a contact: one in the title or lead, or several in the article."""
+    if any(m.position < 0 for m in mentions):
+        return True  # the headline states the subject, even a denial or an older call
     counted = [m for m in mentions if m.status != BACKGROUND]
     if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
-    if any(m.position < 0 for m in counted):
-        return True  # a denial in the headline is the subject
     return len(counted) >= MIN_MENTIONS
 
 
@@ -323,9 +349,18 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     if UNCERTAIN in by_status:
         return "unconfirmed", first(UNCERTAIN)
-    if CONFIRMED in by_status:
-        return "confirmed", first(CONFIRMED)
+    confirmed = by_status.get(CONFIRMED, [])
+    explicit = [m for m in confirmed if m.facts.flags & {CONFIRMED, "readout", "source"}]
+    if confirmed and (explicit or SOURCED not in by_status):
+        happened = any(m.facts.flags & {"past", "readout"} for m in mentions)
+        if happened or PLANNED not in by_status:
+            return "confirmed", _evidence(explicit or confirmed)
+        # "The meeting was confirmed by the Kremlin" beside "the talks will take place
+        # tomorrow": a confirmed plan, no contact reported as having happened
+        return "none", first(PLANNED)
     if SOURCED in by_status:
+        # anonymous sources, and no side's explicit confirmation: an official "said" in
+        # the headline of such a story is the sources' word
         return "unconfirmed", first(SOURCED)
     claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
     for refusal in (DENIAL, NEGATION):
@@ -333,15 +368,19 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
             return "unconfirmed", first(refusal)
     claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
-    planned = sum(_weight(m.position) for m in by_status.get(PLANNED, []))
+    planned = sum(_weight(m.position)
+                  for m in by_status.get(PLANNED, []) + by_status.get(REFUSED, []))
     if claim and claim >= reported:
         return "unconfirmed", first(CLAIM)
     if REPORTED in by_status:
         past = any("past" in m.facts.flags for m in by_status[REPORTED])
         if past or reported > planned:
             return "confirmed", first(REPORTED)
-    if PLANNED in by_status:
-        return "none", first(PLANNED)
+    if PLANNED in by_status or REFUSED in by_status:
+        # the plan or refusal that says why no contact is reported, the earliest first
+        why = sorted(by_status.get(PLANNED, []) + by_status.get(REFUSED, []),
+                     key=lambda m: m.position)
+        return "none", _evidence(why)
     for refusal in (DENIAL, NEGATION):
         if refusal in by_status:
             return "none", first(refusal)  # a denial with nothing claimed

@@ -20,8 +20,9 @@ def register(subparsers) -> None:
         help="JSON Lines of articles → contact story, call status and evidence",
         description=(
             'Read JSON Lines {"id", "title", "text", "language"?} from FILE or standard '
-            'input and print {"id", "contact_story", "call_status", "evidence"} for each '
-            'line, in order. A line that cannot be read gives {"id", "line", "error"} and '
+            'input and print {"id", "contact_story", "call_status", "evidence", "confidence"} '
+            "for each line, in order (confidence: 0-1, how likely the label is right). "
+            'A line that cannot be read gives {"id", "line", "error"} and '
             "exit status 1; the other lines are still classified."
         ),
     )
@@ -86,6 +87,7 @@ def classify_line(line: str, number: int, cues=None) -> dict:
         "contact_story": decision.contact_story,
         "call_status": decision.call_status,
         "evidence": decision.evidence,
+        "confidence": decision.confidence,
     }
 
 

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace, settings) -> int:
         return 2
     ours, base = Scores(), Scores()
     errors: list[dict] = []
+    decided: list[tuple[str, str, float]] = []  # gold status, predicted status, confidence
     bad_lines = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace, settings) -> int:
         gold_story, gold_status = bool(item["contact_story"]), item["call_status"]
         decision = classify(item.get("title"), item["text"], item.get("language"), cues=cues)
         ours.add(gold_story, gold_status, decision.contact_story, decision.call_status)
+        decided.append((gold_status, decision.call_status, decision.confidence))
         base.add(gold_story, gold_status, *baseline(item.get("title"), item["text"]))
         if (decision.contact_story, decision.call_status) != (gold_story, gold_status):
             errors.append({"id": item.get("id"), "gold": [gold_story, gold_status],
@@ -127,10 +129,12 @@ def run(args: argparse.Namespace, settings) -> int:
                            "evidence": decision.evidence})
     if args.format == "json":
         report = {"items": sum(ours.story.values()), "classifier": ours.to_dict(),
-                  "baseline": base.to_dict(), "errors": errors, "bad_lines": bad_lines}
+                  "baseline": base.to_dict(), "errors": errors, "bad_lines": bad_lines,
+                  "unconfirmed_by_min_confidence": by_threshold(decided)}
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(render(ours, base, errors))
+        print(render_thresholds(by_threshold(decided)))
     return 1 if bad_lines else 0
 
 
@@ -175,4 +179,30 @@ def render(ours: Scores, base: Scores, errors: list[dict]) -> str:
         for e in errors:
             out.append(f"  {e['id']}: gold {e['gold'][0]}/{e['gold'][1]}, "
                        f"predicted {e['predicted'][0]}/{e['predicted'][1]}")
+    return "\n".join(out)
+
+
+THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def by_threshold(decided: list[tuple[str, str, float]]) -> list[dict]:
+    """Precision and recall of `unconfirmed` (what alerts are sent for) when only the
+    decisions with a confidence of at least each threshold are kept."""
+    gold = sum(1 for g, _, _ in decided if g == "unconfirmed")
+    rows = []
+    for t in THRESHOLDS:
+        kept = [g for g, p, c in decided if p == "unconfirmed" and c >= t]
+        tp = sum(1 for g in kept if g == "unconfirmed")
+        rows.append({"min_confidence": t, "alerts": len(kept),
+                     "precision": round(tp / len(kept), 4) if kept else 0.0,
+                     "recall": round(tp / gold, 4) if gold else 0.0})
+    return rows
+
+
+def render_thresholds(rows: list[dict]) -> str:
+    out = ["", "unconfirmed by min_confidence",
+           f"{'min_confidence':>15}{'P':>8}{'R':>8}{'alerts':>8}"]
+    for r in rows:
+        out.append(f"{r['min_confidence']:>15.1f}{r['precision']:>8.3f}{r['recall']:>8.3f}"
+                   f"{r['alerts']:>8}")
     return "\n".join(out)

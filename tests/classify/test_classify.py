@@ -44,6 +44,8 @@ def load_cases() -> list[dict]:
 
 
 CASES = load_cases()
+CATEGORIES = ("background", "planned", "refused", "other_leaders", "one_sided_claim",
+              "claim_denied", "confirmed", "neither_confirm_nor_deny", "anonymous_sources")
 
 
 def test_there_are_enough_cases():
@@ -54,6 +56,13 @@ def test_there_are_enough_cases():
     assert statuses == {"unconfirmed", "confirmed", "none"}
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids)), "case ids must be unique"
+    # one file per error category, each with ten or more cases in English, Russian and
+    # Ukrainian, and the extra languages in languages.jsonl
+    for name in CATEGORIES:
+        mine = [c for c in CASES if c["_where"].startswith(f"{name}.jsonl:")]
+        assert len([c for c in mine if c.get("language") in ("en", "ru", "uk")]) >= 10, name
+    extra = {c.get("language") for c in CASES if c["_where"].startswith("languages.jsonl:")}
+    assert {"de", "fr", "es", "it", "tr", "pl", "ar"} <= extra
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -66,15 +75,34 @@ def test_case(case):
         assert result.evidence, "a contact story needs its evidence sentence"
         title = (case.get("title") or "").strip()
         assert result.evidence in case["text"] or result.evidence == title
+        if case.get("evidence_contains"):
+            assert case["evidence_contains"] in result.evidence, (
+                f"{case['_where']}: evidence {result.evidence!r} should say why")
     else:
         assert result.evidence is None
+    assert 0.0 <= result.confidence <= 1.0
 
 
 def test_classification_shape():
     result = classify(None, "")
-    assert result == Classification(contact_story=False, call_status="none", evidence=None)
+    assert (result.contact_story, result.call_status, result.evidence) == (False, "none", None)
+    assert isinstance(result, Classification)
     assert result.to_dict() == {"contact_story": False, "call_status": "none", "evidence": None,
-                                "stance": None}
+                                "stance": None, "confidence": result.confidence}
+    assert 0.0 <= result.confidence <= 1.0
+    # positional construction as before the confidence was added still works
+    assert Classification(False, "none", None).confidence == 1.0
+
+
+def test_a_language_without_cues_gets_a_low_confidence():
+    # Japanese: no cue covers it, so whatever the rules say must not be trusted
+    text = ("プーチン大統領とトランプ大統領は月曜日に電話で会談した。"
+            "クレムリンは会談が約二時間続いたと発表した。")
+    result = classify("プーチン氏とトランプ氏が電話会談", text, "ja")
+    assert result.confidence <= 0.5
+    covered = classify("Putin and Trump speak by phone", "Vladimir Putin and Donald Trump "
+                       "spoke by phone on Monday, the Kremlin and the White House said.", "en")
+    assert covered.confidence > result.confidence
     assert CLASSIFIER_VERSION.startswith("rules-") and "+cues-" in CLASSIFIER_VERSION
 
 
@@ -171,6 +199,7 @@ def test_eval_on_dev_corpus_meets_targets(tmp_path):
         "unconfirmed"]["f1"]
     table = _cli(["eval", str(DEV_CORPUS)], tmp_path)
     assert table.returncode == 0 and "confusion" in table.stdout and "baseline" in table.stdout
+    assert "min_confidence" in table.stdout and report["unconfirmed_by_min_confidence"]
 
 
 def test_eval_reports_unreadable_lines(tmp_path):
@@ -209,7 +238,9 @@ def test_classify_command_keeps_order_and_reports_bad_lines(tmp_path):
     assert "JSON" in out[1]["error"]
     assert out[2]["line"] == 3 and "text" in out[2]["error"]
     assert (out[3]["contact_story"], out[3]["call_status"]) == (True, "none")
-    assert out[4] == {"id": "n5", "contact_story": False, "call_status": "none", "evidence": None}
+    assert out[4] == {"id": "n5", "contact_story": False, "call_status": "none", "evidence": None,
+                      "confidence": out[4]["confidence"]}
+    assert all(0.0 <= o["confidence"] <= 1.0 for o in out if "confidence" in o)
 
 
 def test_classify_command_reads_a_file_and_succeeds(tmp_path):
