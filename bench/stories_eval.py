@@ -1,12 +1,14 @@
-"""Pairwise precision and recall of story grouping on the dev corpus.
+"""Pairwise precision and recall of story grouping on the dev corpora.
 
-Method: the items labelled in bench/story_labels.json (contact stories with an
-unconfirmed or confirmed call, gold status and evidence) are grouped with
-`stories.matching.same_contact` closed transitively, which is what `assign_story` does in
-PostgreSQL (its outcome does not depend on order). A pair counts as predicted when both
-items land in one story, as gold when they share a story key.
+Method: contact stories with an unconfirmed or confirmed call are grouped with
+`stories.matching.components` (`same_contact` closed transitively, which is what the
+archive does; its outcome does not depend on order). A pair counts as predicted when
+both items land in one story, as gold when they share a story key: for
+contacts-dev.jsonl the keys of bench/story_labels.json, for contacts-dev-2.jsonl the
+items' `episode`. `--labels classifier` takes status and evidence from the classifier
+instead of the gold labels (end to end); low-confidence labels are left out.
 
-    .venv/bin/python bench/stories_eval.py [--corpus FILE] [--labels FILE] [-v]
+    .venv/bin/python bench/stories_eval.py [--shared DIR] [--labels gold|classifier] [-v]
 """
 
 from __future__ import annotations
@@ -18,66 +20,77 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from stories.matching import Item, same_contact
+from classify import classify
+from stories.matching import STATUSES, Item, components
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("BACKCHANNEL_SHARED", ROOT.parent / "shared"))
 
 
-def load_items(corpus: Path, labels: dict[str, str]) -> list[Item]:
+def load_items(corpus: Path, keys: dict[str, str] | None, use_classifier: bool
+               ) -> list[Item]:
+    """Items of the corpus that make stories, each with its gold story key in `extra`
+    (from `keys`, else the item's episode)."""
     items = []
     for line in corpus.read_text(encoding="utf-8").splitlines():
         doc = json.loads(line)
-        if doc["id"] not in labels or not doc.get("published"):
+        key = keys.get(doc["id"]) if keys is not None else doc.get("episode")
+        if not key or not doc.get("published") or doc.get("label_confidence") == "low":
+            continue
+        status, evidence = doc["call_status"], doc.get("evidence")
+        if use_classifier:
+            decision = classify(doc.get("title"), doc["text"], doc.get("language"))
+            status, evidence = decision.call_status, decision.evidence
+            if not decision.contact_story:
+                status = "none"
+        gold_makes_story = doc["contact_story"] and doc["call_status"] in STATUSES
+        if status not in STATUSES or not gold_makes_story:
             continue
         items.append(Item(
             id=len(items), outlet=doc["outlet"], title=doc.get("title"), text=doc["text"],
             at=datetime.fromisoformat(doc["published"] + "T12:00:00+00:00"),
-            status=doc["call_status"], evidence=doc.get("evidence"),
-            language=doc.get("language"), extra={"key": doc["id"]}))
+            status=status, evidence=evidence, language=doc.get("language"),
+            extra={"key": key, "id": doc["id"]}))
     return items
 
 
-def group(items: list[Item]) -> list[int]:
-    """Union-find over the pairwise rule: the story index of each item."""
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in itertools.combinations(range(len(items)), 2):
-        if same_contact(items[a], items[b]):
-            parent[find(a)] = find(b)
-    return [find(i) for i in range(len(items))]
+def score(items: list[Item], verbose: bool) -> tuple[float, float, int, int]:
+    story_of = {}
+    for n, group in enumerate(components(items)):
+        for item in group:
+            story_of[item.id] = n
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(items, 2):
+        gold = a.extra["key"] == b.extra["key"]
+        predicted = story_of[a.id] == story_of[b.id]
+        tp += gold and predicted
+        fp += predicted and not gold
+        fn += gold and not predicted
+        if verbose and gold != predicted:
+            print("  FP" if predicted else "  FN", a.extra["id"], b.extra["id"])
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall, len({i.extra["key"] for i in items}), len(set(story_of.values()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "contacts-dev.jsonl")
-    parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "story_labels.json")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--keys", type=Path, default=ROOT / "bench" / "story_labels.json")
+    parser.add_argument("--labels", choices=["gold", "classifier"], default="gold")
     parser.add_argument("-v", "--verbose", action="store_true", help="list wrong pairs")
     args = parser.parse_args()
-    labels = json.loads(args.labels.read_text(encoding="utf-8"))["labels"]
-    items = load_items(args.corpus, labels)
-    stories = group(items)
-    tp = fp = fn = 0
-    for a, b in itertools.combinations(range(len(items)), 2):
-        gold = labels[items[a].extra["key"]] == labels[items[b].extra["key"]]
-        predicted = stories[a] == stories[b]
-        tp += gold and predicted
-        fp += predicted and not gold
-        fn += gold and not predicted
-        if args.verbose and gold != predicted:
-            print("FP" if predicted else "FN", items[a].extra["key"], items[b].extra["key"])
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    print(f"items {len(items)}, gold stories {len({labels[i.extra['key']] for i in items})}, "
-          f"predicted stories {len(set(stories))}")
-    print(f"pairs: gold {tp + fn}, predicted {tp + fp}, correct {tp}")
-    print(f"pairwise precision {precision:.3f}  recall {recall:.3f}")
+    corpus = args.shared / "corpus"
+    if not corpus.is_dir():
+        print(f"skipped: no corpus in {corpus}")
+        return
+    keys = json.loads(args.keys.read_text(encoding="utf-8"))["labels"]
+    for name, key_map in (("contacts-dev.jsonl", keys), ("contacts-dev-2.jsonl", None)):
+        items = load_items(corpus / name, key_map, args.labels == "classifier")
+        print(f"{name} ({args.labels} labels):")
+        precision, recall, gold, predicted = score(items, args.verbose)
+        print(f"  items {len(items)}, gold stories {gold}, predicted stories {predicted}; "
+              f"pairwise precision {precision:.3f}  recall {recall:.3f}")
 
 
 if __name__ == "__main__":

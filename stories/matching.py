@@ -12,9 +12,12 @@ from functools import cached_property
 from stories.actors import actors_in
 from stories.copies import COPY_THRESHOLD, body_lines, containment, content_words, shingles
 from stories.dates import call_date as sentence_call_date
+from stories.kinds import contact_kind
 
 WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
-CROSS_LANGUAGE_WINDOW = timedelta(days=2)  # no shared words to go by: time and actors
+CROSS_LANGUAGE_WINDOW = timedelta(days=2)
+# A report and the readout that confirms the same kind of contact come within days.
+CONFIRMATION_WINDOW = timedelta(days=3)  # no shared words to go by: time and actors
 LEXICAL_OVERLAP = 0.2  # share of the smaller lead's content words found in the other
 LEAD_CHARS = 1500
 STATUSES = ("unconfirmed", "confirmed")  # the call statuses that make a story
@@ -58,6 +61,12 @@ class Item:
         return frozenset(shingles(self.text))
 
     @cached_property
+    def kind(self) -> str | None:
+        """The kind of contact reported ("call", "meeting"): its evidence's, else its
+        title's."""
+        return contact_kind(self.evidence) or contact_kind(self.title)
+
+    @cached_property
     def call_date(self) -> date | None:
         try:
             return sentence_call_date(self.evidence or "", self.at.date())
@@ -84,7 +93,10 @@ def same_contact(a: Item, b: Item) -> bool:
         return False
     if a.call_date and b.call_date and abs(a.call_date - b.call_date) > timedelta(days=1):
         return False
-    if a.status != b.status and not (a.call_date and a.call_date == b.call_date):
+    if a.kind and b.kind and a.kind != b.kind and abs(a.at - b.at) > CONFIRMATION_WINDOW:
+        return False  # a call and a meeting days apart are two contacts
+    if a.status != b.status and not (a.call_date and a.call_date == b.call_date) and not (
+            a.kind and a.kind == b.kind and abs(a.at - b.at) <= CONFIRMATION_WINDOW):
         return False  # a confirmed call and unconfirmed claims are, as a rule, two contacts
     if len(a.actors & b.actors) < 2:
         return False

@@ -1,0 +1,72 @@
+"""The grouping rule on cases of our own: a readout joins the unconfirmed reports of the
+same call; other contacts, kinds and times stay apart; actors are found in the scripts
+the news uses; contact kinds are read in several languages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from stories.actors import actors_in
+from stories.kinds import contact_kind
+from stories.matching import Item, components, same_contact
+
+DAY = datetime.fromisoformat("2025-05-06T09:00:00+00:00")
+REPORT = ("Vladimir Putin and Donald Trump spoke by phone on Monday about a ceasefire and "
+          "grain exports, two people familiar with the call said. The Kremlin would neither "
+          "confirm nor deny the conversation about the ceasefire and grain exports.")
+READOUT = ("The Kremlin said Vladimir Putin had a telephone conversation with Donald Trump "
+           "about a ceasefire and grain exports, and the White House confirmed the call on "
+           "the ceasefire and grain exports.")
+SUMMIT = ("Vladimir Putin and Donald Trump met at a summit in Vienna about a ceasefire and "
+          "grain exports, both governments said after the summit on the ceasefire.")
+
+
+def item(n: int, text: str, status: str, days: float = 0, language: str = "en") -> Item:
+    return Item(id=n, outlet=f"Outlet {n}", at=DAY + timedelta(days=days), title=None,
+                text=text, status=status, evidence=text.split(". ")[0], language=language)
+
+
+def test_a_readout_joins_the_reports_of_the_same_call():
+    report, readout = item(1, REPORT, "unconfirmed"), item(2, READOUT, "confirmed", days=1)
+    assert same_contact(report, readout) and same_contact(readout, report)
+
+
+def test_a_readout_days_later_or_of_another_kind_stays_apart():
+    report = item(1, REPORT, "unconfirmed")
+    assert not same_contact(report, item(2, READOUT, "confirmed", days=5))
+    assert not same_contact(report, item(3, SUMMIT, "confirmed", days=1))
+
+
+def test_components_close_the_rule_and_keep_the_first_report_first():
+    items = [item(3, READOUT, "confirmed", days=1), item(1, REPORT, "unconfirmed"),
+             item(2, REPORT, "unconfirmed", days=0.5), item(4, SUMMIT, "confirmed", days=9)]
+    groups = components(items)
+    assert [[i.id for i in g] for g in groups] == [[1, 2, 3], [4]]
+    assert [[i.id for i in g] for g in components(items, together={1, 4})] == [[1, 2, 3, 4]]
+
+
+@pytest.mark.parametrize("text, actors", [
+    ("Ο Πούτιν μίλησε με τον Τραμπ", {"putin", "trump"}),
+    ("بوتين وترامب بحثا في اتصال هاتفي", {"putin", "trump"}),
+    ("Шойгу и Остин провели переговоры", {"shoigu", "austin"}),
+    ("CIA chief Burns met Naryshkin", {"burns", "naryshkin"}),
+    ("पुतिन और ट्रंप की बातचीत", {"putin", "trump"}),
+])
+def test_actors_in_the_scripts_of_the_news(text, actors):
+    assert actors_in(text) == actors
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("The presidents spoke by phone for an hour", "call"),
+    ("Путин и Трамп провели телефонный разговор", "call"),
+    ("Putin e Trump si sono sentiti in una telefonata", "call"),
+    ("Les deux présidents se sont rencontrés au sommet", "meeting"),
+    ("Trump ve Putin Alaska'da zirvede bir araya geldi", "meeting"),
+    ("Witkoff met Putin in the Kremlin", "meeting"),
+    ("They met and later spoke by phone", None),
+    ("The method of the metals market", None),
+])
+def test_contact_kinds(text, kind):
+    assert contact_kind(text) == kind
