@@ -8,8 +8,11 @@ from datetime import date, timedelta
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _CALL_WORDS = r"(?:spoke|spoken|speak|talked|talks|call|called|conversation|met|meeting)"
+# A full stop that ends an abbreviation ("U.S.", "Feb.") rather than the sentence.
+_ABBREVIATION = r"\b\w\.|\b(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\."
 _CALL_DATE = re.compile(
-    rf"\b{_CALL_WORDS}\b[^.;:]{{0,60}}?\b(?:on|last)\s+"
+    # up to 60 characters to the date, within the sentence
+    rf"\b{_CALL_WORDS}\b(?:[^.;:]|{_ABBREVIATION}){{0,60}}?\b(?:on|last)\s+"
     r"(?:(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<day>\d{1,2})\b"
     r"|(?P<day2>\d{1,2})\s+(?P<month2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",

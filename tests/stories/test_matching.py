@@ -70,3 +70,16 @@ def test_actors_in_the_scripts_of_the_news(text, actors):
 ])
 def test_contact_kinds(text, kind):
     assert contact_kind(text) == kind
+
+
+@pytest.mark.parametrize("sentence, day", [
+    ("Putin held a phone call with U.S. President Trump on Tuesday, the Kremlin said",
+     "2025-03-18"),
+    ("The presidents talked by phone on Feb. 12, officials said", "2025-02-12"),
+    ("They spoke at length. On Tuesday the markets rose", None),
+])
+def test_the_day_of_the_call_across_abbreviations(sentence, day):
+    from stories.dates import call_date
+
+    found = call_date(sentence, datetime.fromisoformat("2025-03-20").date())
+    assert (found.isoformat() if found else None) == day
