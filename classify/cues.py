@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from classify.prefilter import RawCue
+
 DEFAULT_CUES = Path(__file__).with_name("cues.toml")
 
 # Category name in the classifier -> (table, key) in the cue file.
@@ -51,6 +53,16 @@ _PUNCT = str.maketrans(
         "\u00ad": "", "\n": " ", "\r": " ", "\t": " ",
     }
 )
+# str.translate with a dict is slow on non-ASCII text (most of normalize's time); one
+# regex pass over the few characters it maps gives the same string.
+_PUNCT_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _PUNCT) + "]")
+_PUNCT_MAP = {chr(c): v for c, v in _PUNCT.items()}
+
+
+def _unify_punctuation(text: str) -> str:
+    return _PUNCT_CHARS.sub(lambda m: _PUNCT_MAP[m.group()], text)
+
+
 _MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
                     r"\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Article spinners and broken HTML decoding leave "&&" where quotes and apostrophes were.
@@ -67,12 +79,23 @@ def normalize(text: str) -> str:
     """Lowercase, strip accents, unify quotes and dashes, and undo spinner artefacts,
     so that cues written in plain spelling match messy text."""
     text = unicodedata.normalize("NFKD", text).lower()
-    text = _MARKS.sub("", text).translate(_PUNCT)
+    text = _unify_punctuation(_MARKS.sub("", text))
     if "&" in text:
         text = _SPUN_DASH.sub("-", text)
         text = _SPUN_APOSTROPHE.sub(r"\1'\2", text)
         text = _SPUN_QUOTE.sub('"', text)
     return text
+
+
+@lru_cache(maxsize=8192)
+def _normalize_short(text: str) -> str:
+    return normalize(text)
+
+
+def normalize_line(text: str) -> str:
+    """normalize() memoised for lines and sentences: the page reader normalises the same
+    line several times (merging wrapped lines, kinds of block, sentence ends)."""
+    return _normalize_short(text) if len(text) <= 2000 else normalize(text)
 
 
 def _token_regex(token: str) -> str:
@@ -127,14 +150,14 @@ class PhraseIndex:
         self.stems: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
         self.short_stems: list[tuple[str, str, re.Pattern[str] | None]] = []
         self.infix: list[tuple[str, str, re.Pattern[str] | None]] = []
-        self.raw: list[tuple[str, re.Pattern[str]]] = []
+        self.raw: list[RawCue] = []
         self._infix_re: re.Pattern[str] | None = None
         self._cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
         if phrase.startswith("re:"):
-            self.raw.append((category, re.compile(regex)))
+            self.raw.append(RawCue(category, re.compile(regex)))
             return
         tokens = [t for t in normalize(phrase).split() if t != ".."]
         first = tokens[0]
@@ -142,7 +165,7 @@ class PhraseIndex:
         core = first.strip("*")
         lead = _LEAD_WORD.match(core)
         if lead is None:
-            self.raw.append((category, re.compile(regex)))
+            self.raw.append(RawCue(category, re.compile(regex)))
             return
         whole = lead.end() == len(core)
         check = None if (single and whole) else re.compile(regex)
@@ -215,8 +238,7 @@ class PhraseIndex:
     def find_raw(self, text: str) -> list[tuple[str, int, int]]:
         """Matches of the regular-expression cues: slower, so callers run them only on
         sentences that may speak of a contact."""
-        return [(category, *m.span()) for category, pattern in self.raw
-                for m in pattern.finditer(text)]
+        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
         for m in _WORD.finditer(text):
