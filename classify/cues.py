@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from classify.prefilter import RawCue
+from classify.prefilter import Literals, RawCue
 
 DEFAULT_CUES = Path(__file__).with_name("cues.toml")
 
@@ -139,6 +139,20 @@ _WORD = re.compile(r"\w+")
 _LEAD_WORD = re.compile(r"\w+")
 _BUCKET = 3  # stems are looked up by their first three letters
 
+Entry = tuple[str, "re.Pattern[str] | None", "str | None"]
+
+
+def _second_word(spelled: list[str]) -> str | None:
+    r"""What the word after the first must start with, for a phrase whose first token is
+    a whole word or stem: its second token's leading letters, when that token follows
+    right after (no `..` gap) and starts with a letter (no leading `*`). The phrase's
+    regex joins them with `\W+`, so they can only stand in the next word."""
+    tokens = spelled[next(i for i, t in enumerate(spelled) if t != ".."):]
+    if len(tokens) < 2 or tokens[1] == ".." or tokens[1].startswith("*"):
+        return None
+    lead = _LEAD_WORD.match(tokens[1])
+    return lead.group() if lead is not None else None
+
 
 class PhraseIndex:
     """All phrases of all categories, indexed by their first word, so that a text is
@@ -146,20 +160,25 @@ class PhraseIndex:
     classifier must keep up with a crawl)."""
 
     def __init__(self) -> None:
-        self.exact: dict[str, list[tuple[str, re.Pattern[str] | None]]] = {}
-        self.stems: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
-        self.short_stems: list[tuple[str, str, re.Pattern[str] | None]] = []
+        # An entry is (category, check, second): `check` the regex of the whole phrase
+        # (None for a single word), `second` what the next word must start with for the
+        # phrase to match (None: not known), a cheap test before the check.
+        self.exact: dict[str, list[Entry]] = {}
+        self.stems: dict[str, list[tuple[str, Entry]]] = {}
+        self.short_stems: list[tuple[str, Entry]] = []
         self.infix: list[tuple[str, str, re.Pattern[str] | None]] = []
         self.raw: list[RawCue] = []
         self._infix_re: re.Pattern[str] | None = None
-        self._cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
+        self._raw_literals = Literals(set())
+        self._cache: dict[str, tuple[Entry, ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
         if phrase.startswith("re:"):
             self.raw.append(RawCue(category, re.compile(regex)))
             return
-        tokens = [t for t in normalize(phrase).split() if t != ".."]
+        spelled = normalize(phrase).split()
+        tokens = [t for t in spelled if t != ".."]
         first = tokens[0]
         single = len(tokens) == 1
         core = first.strip("*")
@@ -173,24 +192,24 @@ class PhraseIndex:
             self.infix.append((lead.group(), category, check))
         elif first.endswith("*") and whole:
             stem = lead.group()
-            entry = (stem, category, check)
+            entry = (category, check, _second_word(spelled))
             if len(stem) < _BUCKET:
-                self.short_stems.append(entry)
+                self.short_stems.append((stem, entry))
             else:
-                self.stems.setdefault(stem[:_BUCKET], []).append(entry)
+                self.stems.setdefault(stem[:_BUCKET], []).append((stem, entry))
         else:
             key = lead.group()
             if not whole and check is None:
                 check = re.compile(regex)
-            self.exact.setdefault(key, []).append((category, check))
+            second = _second_word(spelled) if whole else None
+            self.exact.setdefault(key, []).append((category, check, second))
 
-    def _entries(self, word: str) -> tuple[tuple[str, re.Pattern[str] | None], ...]:
+    def _entries(self, word: str) -> tuple[Entry, ...]:
         """The phrases that may start at this word, in index order (memoised per word:
         a text's words repeat, and the lookups were most of the classifier's time)."""
         out = list(self.exact.get(word, ()))
-        out += [(c, k) for stem, c, k in self.stems.get(word[:_BUCKET], ())
-                if word.startswith(stem)]
-        out += [(c, k) for stem, c, k in self.short_stems if word.startswith(stem)]
+        out += [e for stem, e in self.stems.get(word[:_BUCKET], ()) if word.startswith(stem)]
+        out += [e for stem, e in self.short_stems if word.startswith(stem)]
         return tuple(out)
 
     def has_any(self, text: str, categories: tuple[str, ...]) -> bool:
@@ -201,7 +220,7 @@ class PhraseIndex:
             entries = cache.get(word)
             if entries is None:
                 entries = cache[word] = self._entries(word)
-            for category, check in entries:
+            for category, check, _second in entries:
                 if category in categories and (check is None or check.match(text, m.start())):
                     return True
         found: list[tuple[str, int, int]] = []
@@ -210,6 +229,7 @@ class PhraseIndex:
         return any(c in categories for c, _, _ in found)
 
     def finish(self) -> None:
+        self._raw_literals = Literals(set().union(*(cue.literals() for cue in self.raw)))
         subs = sorted({sub for sub, _, _ in self.infix}, key=len, reverse=True)
         self._infix_re = re.compile("|".join(re.escape(s) for s in subs)) if subs else None
 
@@ -220,15 +240,29 @@ class PhraseIndex:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        for m in _WORD.finditer(text):
+        words = list(_WORD.finditer(text))
+        last = len(words) - 1
+        for n, m in enumerate(words):
             word = m.group()
             entries = cache.get(word)
             if entries is None:
                 entries = cache[word] = self._entries(word)
-            if entries:
-                start, end = m.span()
-                for category, check in entries:
-                    self._hit(found, category, check, text, start, end)
+            if not entries:
+                continue
+            start, end = m.span()
+            following = None
+            for category, check, second in entries:
+                if check is None:
+                    found.append((category, start, end))
+                    continue
+                if second is not None:
+                    if following is None:
+                        following = words[n + 1].group() if n < last else ""
+                    if not following.startswith(second):
+                        continue  # the phrase goes on with a word that is not there
+                hit = check.match(text, start)
+                if hit is not None:
+                    found.append((category, start, hit.end()))
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)
         if raw:
@@ -238,7 +272,8 @@ class PhraseIndex:
     def find_raw(self, text: str) -> list[tuple[str, int, int]]:
         """Matches of the regular-expression cues: slower, so callers run them only on
         sentences that may speak of a contact."""
-        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text)]
+        present = self._raw_literals.present(text)
+        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text, present)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
         for m in _WORD.finditer(text):

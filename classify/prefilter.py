@@ -136,10 +136,17 @@ class RawCue:
         self.pattern = pattern
         self.needs, self.starts, self.anchored = analyse(pattern.pattern)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """The spans `pattern.finditer(text)` gives, found faster."""
+    def literals(self) -> set[str]:
+        return {n for literals in self.needs for n in literals} | set(self.starts or ())
+
+    def spans(self, text: str, present: set[str] | None = None) -> list[tuple[int, int]]:
+        """The spans `pattern.finditer(text)` gives, found faster; `present` may give
+        which of the cue's literals occur in the text (see `Literals`)."""
         for literals in self.needs:
-            if not any(n in text for n in literals):
+            if present is not None:
+                if not any(n in present for n in literals):
+                    return []
+            elif not any(n in text for n in literals):
                 return []
         if self.anchored:
             m = self.pattern.match(text)
@@ -149,6 +156,8 @@ class RawCue:
             return [m.span() for m in self.pattern.finditer(text)]
         positions = set()
         for start in self.starts:
+            if present is not None and start not in present:
+                continue
             i = text.find(start)
             while i >= 0:
                 positions.add(i)
@@ -164,3 +173,30 @@ class RawCue:
                 out.append(m.span())
                 end = m.end()  # never empty: every match starts with a literal
         return out
+
+
+_WORD = re.compile(r"\w+")
+
+
+class Literals:
+    """Which of many literals occur in a text, read from its words: a literal made of
+    letters can only occur inside one word, and a text's words repeat (memoised per
+    word), where testing each literal against the whole text took most of the time."""
+
+    def __init__(self, literals: set[str]) -> None:
+        self.in_words = tuple(sorted(n for n in literals if _WORD.fullmatch(n)))
+        self.others = tuple(sorted(n for n in literals if not _WORD.fullmatch(n)))
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def present(self, text: str) -> set[str]:
+        cache = self._cache
+        if len(cache) > 200_000:
+            cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
+        found: set[str] = {n for n in self.others if n in text}
+        for word in set(_WORD.findall(text)):
+            inside = cache.get(word)
+            if inside is None:
+                inside = cache[word] = frozenset(n for n in self.in_words if n in word)
+            if inside:
+                found |= inside
+        return found
