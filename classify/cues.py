@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from classify.prefilter import Literals, RawCue
+from classify.prefilter import Literals, RawCue, anchored
 
 DEFAULT_CUES = Path(__file__).with_name("cues.toml")
+_DEFAULT_RESOLVED = DEFAULT_CUES.resolve()  # once: resolve() per article was slow
 
 # Category name in the classifier -> (table, key) in the cue file.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -170,6 +171,7 @@ class PhraseIndex:
         self.raw: list[RawCue] = []
         self._infix_re: re.Pattern[str] | None = None
         self._raw_literals = Literals(set())
+        self._infix_cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
         self._cache: dict[str, tuple[Entry, ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
@@ -276,11 +278,17 @@ class PhraseIndex:
         return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text, present)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
+        cache = self._infix_cache
+        if len(cache) > 200_000:
+            cache.clear()
         for m in _WORD.finditer(text):
             word = m.group()
-            for sub, category, check in self.infix:
-                if sub in word:
-                    self._hit(found, category, check, text, m.start(), m.end())
+            entries = cache.get(word)
+            if entries is None:  # the infix phrases inside this word, in index order
+                entries = cache[word] = tuple((category, check) for sub, category, check
+                                              in self.infix if sub in word)
+            for category, check in entries:
+                self._hit(found, category, check, text, m.start(), m.end())
 
     @staticmethod
     def _hit(found: list, category: str, check: re.Pattern[str] | None, text: str,
@@ -302,6 +310,14 @@ class Cues:
     furniture: re.Pattern[str]
     abbreviations: frozenset[str]
     source: str
+    # The furniture rules split for speed: those anchored at the start of the line (tried
+    # there only) and the others; together they say what `furniture.search` says.
+    furniture_at_start: re.Pattern[str] = re.compile(r"(?!x)x")
+    furniture_anywhere: re.Pattern[str] = re.compile(r"(?!x)x")
+
+    def is_furniture(self, norm: str) -> bool:
+        """Whether a normalised line matches a page-furniture rule."""
+        return bool(self.furniture_at_start.match(norm) or self.furniture_anywhere.search(norm))
 
     def find(
         self, text: str, categories: tuple[str, ...] | None = None, raw: bool = True
@@ -344,18 +360,22 @@ def compile_cues(data: dict, source: str = "<memory>") -> Cues:
     index.finish()
     page = data.get("page", {})
     furniture_parts = []
+    at_start, anywhere = [], []
     for regex in page.get("furniture", []):
         try:
             re.compile(regex)
         except re.error as exc:
             raise CueError(f"page.furniture: {regex!r} does not compile: {exc}") from None
         furniture_parts.append(f"(?:{regex})")
+        (at_start if anchored(regex) else anywhere).append(f"(?:{regex})")
     furniture = re.compile("|".join(furniture_parts) or r"(?!x)x")
     abbreviations = frozenset(normalize(a) for a in page.get("abbreviations", []))
     return Cues(
         version=str(data.get("version", "0")),
         index=index,
         furniture=furniture,
+        furniture_at_start=re.compile("|".join(at_start) or r"(?!x)x"),
+        furniture_anywhere=re.compile("|".join(anywhere) or r"(?!x)x"),
         abbreviations=abbreviations,
         source=source,
     )
@@ -379,4 +399,4 @@ def load_cues(path: Path | str | None = None) -> Cues:
         mtime = cue_path.stat().st_mtime
     except OSError as exc:
         raise CueError(f"cannot read cue file {cue_path}: {exc}") from None
-    return _load(cue_path.resolve(), mtime)
+    return _load(cue_path.resolve() if path is not None else _DEFAULT_RESOLVED, mtime)

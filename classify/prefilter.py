@@ -110,6 +110,15 @@ def _anchored(items, flags: int) -> bool:
             bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING_STRING))
 
 
+def anchored(regex: str) -> bool:
+    """Whether a regex can only match at the start of the text (`^`, no MULTILINE)."""
+    try:
+        tree = sre_parse.parse(regex)
+    except (re.error, RecursionError):
+        return False
+    return _anchored(tree.data, tree.state.flags)
+
+
 def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | None, bool]:
     """(needs, starts, anchored) of a regex: `needs` are literal sets every match has one
     of each of (none: no filter), `starts` the strings every match starts with (None:

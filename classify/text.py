@@ -91,7 +91,7 @@ def _merge_wrapped(text: str, spans: list[tuple[int, int]], cues: Cues) -> list[
 
 def _kind(line: str, norm: str, cues: Cues) -> str:
     words = len(norm.split())
-    if words <= 30 and cues.furniture.search(norm):
+    if words <= 30 and cues.is_furniture(norm):
         return "furniture"
     if len(_WORD.findall(norm)) <= 1:
         return "furniture"
