@@ -193,19 +193,27 @@ class Literals:
     word), where testing each literal against the whole text took most of the time."""
 
     def __init__(self, literals: set[str]) -> None:
-        self.in_words = tuple(sorted(n for n in literals if _WORD.fullmatch(n)))
-        self.others = tuple(sorted(n for n in literals if not _WORD.fullmatch(n)))
+        # A literal with other characters ("according to", "n't") is searched for in the
+        # text only when its longest run of letters is in one of its words.
+        self.others = tuple(sorted((n, max(_WORD.findall(n), key=len, default=None))
+                                   for n in literals if not _WORD.fullmatch(n)))
+        in_words = {n for n in literals if _WORD.fullmatch(n)}
+        in_words |= {proxy for _, proxy in self.others if proxy is not None}
+        self.in_words = tuple(sorted(in_words))
         self._cache: dict[str, frozenset[str]] = {}
 
     def present(self, text: str) -> set[str]:
+        """The literals that occur in the text (exactly those)."""
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        found: set[str] = {n for n in self.others if n in text}
+        found: set[str] = set()
         for word in set(_WORD.findall(text)):
             inside = cache.get(word)
             if inside is None:
                 inside = cache[word] = frozenset(n for n in self.in_words if n in word)
             if inside:
                 found |= inside
+        found.update(n for n, proxy in self.others
+                     if (proxy is None or proxy in found) and n in text)
         return found

@@ -20,6 +20,7 @@ _LOWER_START = re.compile(
 )
 _ALNUM_START = re.compile(r"^\w")
 _WORD = re.compile(r"\w+")
+_TWO_WORDS = re.compile(r"\w\W+\w")  # found where a line has two words or more
 # Candidate sentence ends: punctuation, closing quotes, then space.
 _SENT_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+")
 # Spun copies glue sentences together: "on Sunday.Trump said".
@@ -93,7 +94,7 @@ def _kind(line: str, norm: str, cues: Cues) -> str:
     words = len(norm.split())
     if words <= 30 and cues.is_furniture(norm):
         return "furniture"
-    if len(_WORD.findall(norm)) <= 1:
+    if not _TWO_WORDS.search(norm):  # one word or none
         return "furniture"
     stripped = line.rstrip()
     if stripped.endswith("?") and words <= 12:
