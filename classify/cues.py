@@ -242,16 +242,14 @@ class PhraseIndex:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        words = list(_WORD.finditer(text))
+        spans = list(_WORD.finditer(text))
+        words = [m.group() for m in spans]
+        for word in set(words).difference(cache):
+            cache[word] = self._entries(word)
         last = len(words) - 1
-        for n, m in enumerate(words):
-            word = m.group()
-            entries = cache.get(word)
-            if entries is None:
-                entries = cache[word] = self._entries(word)
-            if not entries:
-                continue
-            start, end = m.span()
+        for n in [n for n, word in enumerate(words) if cache[word]]:  # words starting a phrase
+            entries = cache[words[n]]
+            start, end = spans[n].span()
             following = None
             for category, check, second in entries:
                 if check is None:
@@ -259,7 +257,7 @@ class PhraseIndex:
                     continue
                 if second is not None:
                     if following is None:
-                        following = words[n + 1].group() if n < last else ""
+                        following = words[n + 1] if n < last else ""
                     if not following.startswith(second):
                         continue  # the phrase goes on with a word that is not there
                 hit = check.match(text, start)
