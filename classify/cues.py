@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from classify.prefilter import Literals, RawCue, anchored
+
 DEFAULT_CUES = Path(__file__).with_name("cues.toml")
+_DEFAULT_RESOLVED = DEFAULT_CUES.resolve()  # once: resolve() per article was slow
 
 # Category name in the classifier -> (table, key) in the cue file.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -51,6 +54,16 @@ _PUNCT = str.maketrans(
         "\u00ad": "", "\n": " ", "\r": " ", "\t": " ",
     }
 )
+# str.translate with a dict is slow on non-ASCII text (most of normalize's time); one
+# regex pass over the few characters it maps gives the same string.
+_PUNCT_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _PUNCT) + "]")
+_PUNCT_MAP = {chr(c): v for c, v in _PUNCT.items()}
+
+
+def _unify_punctuation(text: str) -> str:
+    return _PUNCT_CHARS.sub(lambda m: _PUNCT_MAP[m.group()], text)
+
+
 _MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
                     r"\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Article spinners and broken HTML decoding leave "&&" where quotes and apostrophes were.
@@ -67,12 +80,23 @@ def normalize(text: str) -> str:
     """Lowercase, strip accents, unify quotes and dashes, and undo spinner artefacts,
     so that cues written in plain spelling match messy text."""
     text = unicodedata.normalize("NFKD", text).lower()
-    text = _MARKS.sub("", text).translate(_PUNCT)
+    text = _unify_punctuation(_MARKS.sub("", text))
     if "&" in text:
         text = _SPUN_DASH.sub("-", text)
         text = _SPUN_APOSTROPHE.sub(r"\1'\2", text)
         text = _SPUN_QUOTE.sub('"', text)
     return text
+
+
+@lru_cache(maxsize=8192)
+def _normalize_short(text: str) -> str:
+    return normalize(text)
+
+
+def normalize_line(text: str) -> str:
+    """normalize() memoised for lines and sentences: the page reader normalises the same
+    line several times (merging wrapped lines, kinds of block, sentence ends)."""
+    return _normalize_short(text) if len(text) <= 2000 else normalize(text)
 
 
 def _token_regex(token: str) -> str:
@@ -116,6 +140,20 @@ _WORD = re.compile(r"\w+")
 _LEAD_WORD = re.compile(r"\w+")
 _BUCKET = 3  # stems are looked up by their first three letters
 
+Entry = tuple[str, "re.Pattern[str] | None", "str | None"]
+
+
+def _second_word(spelled: list[str]) -> str | None:
+    r"""What the word after the first must start with, for a phrase whose first token is
+    a whole word or stem: its second token's leading letters, when that token follows
+    right after (no `..` gap) and starts with a letter (no leading `*`). The phrase's
+    regex joins them with `\W+`, so they can only stand in the next word."""
+    tokens = spelled[next(i for i, t in enumerate(spelled) if t != ".."):]
+    if len(tokens) < 2 or tokens[1] == ".." or tokens[1].startswith("*"):
+        return None
+    lead = _LEAD_WORD.match(tokens[1])
+    return lead.group() if lead is not None else None
+
 
 class PhraseIndex:
     """All phrases of all categories, indexed by their first word, so that a text is
@@ -123,26 +161,32 @@ class PhraseIndex:
     classifier must keep up with a crawl)."""
 
     def __init__(self) -> None:
-        self.exact: dict[str, list[tuple[str, re.Pattern[str] | None]]] = {}
-        self.stems: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
-        self.short_stems: list[tuple[str, str, re.Pattern[str] | None]] = []
+        # An entry is (category, check, second): `check` the regex of the whole phrase
+        # (None for a single word), `second` what the next word must start with for the
+        # phrase to match (None: not known), a cheap test before the check.
+        self.exact: dict[str, list[Entry]] = {}
+        self.stems: dict[str, list[tuple[str, Entry]]] = {}
+        self.short_stems: list[tuple[str, Entry]] = []
         self.infix: list[tuple[str, str, re.Pattern[str] | None]] = []
-        self.raw: list[tuple[str, re.Pattern[str]]] = []
+        self.raw: list[RawCue] = []
         self._infix_re: re.Pattern[str] | None = None
-        self._cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
+        self._raw_literals = Literals(set())
+        self._infix_cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
+        self._cache: dict[str, tuple[Entry, ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
         if phrase.startswith("re:"):
-            self.raw.append((category, re.compile(regex)))
+            self.raw.append(RawCue(category, re.compile(regex)))
             return
-        tokens = [t for t in normalize(phrase).split() if t != ".."]
+        spelled = normalize(phrase).split()
+        tokens = [t for t in spelled if t != ".."]
         first = tokens[0]
         single = len(tokens) == 1
         core = first.strip("*")
         lead = _LEAD_WORD.match(core)
         if lead is None:
-            self.raw.append((category, re.compile(regex)))
+            self.raw.append(RawCue(category, re.compile(regex)))
             return
         whole = lead.end() == len(core)
         check = None if (single and whole) else re.compile(regex)
@@ -150,24 +194,24 @@ class PhraseIndex:
             self.infix.append((lead.group(), category, check))
         elif first.endswith("*") and whole:
             stem = lead.group()
-            entry = (stem, category, check)
+            entry = (category, check, _second_word(spelled))
             if len(stem) < _BUCKET:
-                self.short_stems.append(entry)
+                self.short_stems.append((stem, entry))
             else:
-                self.stems.setdefault(stem[:_BUCKET], []).append(entry)
+                self.stems.setdefault(stem[:_BUCKET], []).append((stem, entry))
         else:
             key = lead.group()
             if not whole and check is None:
                 check = re.compile(regex)
-            self.exact.setdefault(key, []).append((category, check))
+            second = _second_word(spelled) if whole else None
+            self.exact.setdefault(key, []).append((category, check, second))
 
-    def _entries(self, word: str) -> tuple[tuple[str, re.Pattern[str] | None], ...]:
+    def _entries(self, word: str) -> tuple[Entry, ...]:
         """The phrases that may start at this word, in index order (memoised per word:
         a text's words repeat, and the lookups were most of the classifier's time)."""
         out = list(self.exact.get(word, ()))
-        out += [(c, k) for stem, c, k in self.stems.get(word[:_BUCKET], ())
-                if word.startswith(stem)]
-        out += [(c, k) for stem, c, k in self.short_stems if word.startswith(stem)]
+        out += [e for stem, e in self.stems.get(word[:_BUCKET], ()) if word.startswith(stem)]
+        out += [e for stem, e in self.short_stems if word.startswith(stem)]
         return tuple(out)
 
     def has_any(self, text: str, categories: tuple[str, ...]) -> bool:
@@ -178,7 +222,7 @@ class PhraseIndex:
             entries = cache.get(word)
             if entries is None:
                 entries = cache[word] = self._entries(word)
-            for category, check in entries:
+            for category, check, _second in entries:
                 if category in categories and (check is None or check.match(text, m.start())):
                     return True
         found: list[tuple[str, int, int]] = []
@@ -187,6 +231,7 @@ class PhraseIndex:
         return any(c in categories for c, _, _ in found)
 
     def finish(self) -> None:
+        self._raw_literals = Literals(set().union(*(cue.literals() for cue in self.raw)))
         subs = sorted({sub for sub, _, _ in self.infix}, key=len, reverse=True)
         self._infix_re = re.compile("|".join(re.escape(s) for s in subs)) if subs else None
 
@@ -197,15 +242,27 @@ class PhraseIndex:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        for m in _WORD.finditer(text):
-            word = m.group()
-            entries = cache.get(word)
-            if entries is None:
-                entries = cache[word] = self._entries(word)
-            if entries:
-                start, end = m.span()
-                for category, check in entries:
-                    self._hit(found, category, check, text, start, end)
+        spans = list(_WORD.finditer(text))
+        words = [m.group() for m in spans]
+        for word in set(words).difference(cache):
+            cache[word] = self._entries(word)
+        last = len(words) - 1
+        for n in [n for n, word in enumerate(words) if cache[word]]:  # words starting a phrase
+            entries = cache[words[n]]
+            start, end = spans[n].span()
+            following = None
+            for category, check, second in entries:
+                if check is None:
+                    found.append((category, start, end))
+                    continue
+                if second is not None:
+                    if following is None:
+                        following = words[n + 1] if n < last else ""
+                    if not following.startswith(second):
+                        continue  # the phrase goes on with a word that is not there
+                hit = check.match(text, start)
+                if hit is not None:
+                    found.append((category, start, hit.end()))
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)
         if raw:
@@ -215,15 +272,21 @@ class PhraseIndex:
     def find_raw(self, text: str) -> list[tuple[str, int, int]]:
         """Matches of the regular-expression cues: slower, so callers run them only on
         sentences that may speak of a contact."""
-        return [(category, *m.span()) for category, pattern in self.raw
-                for m in pattern.finditer(text)]
+        present = self._raw_literals.present(text)
+        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text, present)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
+        cache = self._infix_cache
+        if len(cache) > 200_000:
+            cache.clear()
         for m in _WORD.finditer(text):
             word = m.group()
-            for sub, category, check in self.infix:
-                if sub in word:
-                    self._hit(found, category, check, text, m.start(), m.end())
+            entries = cache.get(word)
+            if entries is None:  # the infix phrases inside this word, in index order
+                entries = cache[word] = tuple((category, check) for sub, category, check
+                                              in self.infix if sub in word)
+            for category, check in entries:
+                self._hit(found, category, check, text, m.start(), m.end())
 
     @staticmethod
     def _hit(found: list, category: str, check: re.Pattern[str] | None, text: str,
@@ -245,6 +308,14 @@ class Cues:
     furniture: re.Pattern[str]
     abbreviations: frozenset[str]
     source: str
+    # The furniture rules split for speed: those anchored at the start of the line (tried
+    # there only) and the others; together they say what `furniture.search` says.
+    furniture_at_start: re.Pattern[str] = re.compile(r"(?!x)x")
+    furniture_anywhere: re.Pattern[str] = re.compile(r"(?!x)x")
+
+    def is_furniture(self, norm: str) -> bool:
+        """Whether a normalised line matches a page-furniture rule."""
+        return bool(self.furniture_at_start.match(norm) or self.furniture_anywhere.search(norm))
 
     def find(
         self, text: str, categories: tuple[str, ...] | None = None, raw: bool = True
@@ -287,18 +358,22 @@ def compile_cues(data: dict, source: str = "<memory>") -> Cues:
     index.finish()
     page = data.get("page", {})
     furniture_parts = []
+    at_start, anywhere = [], []
     for regex in page.get("furniture", []):
         try:
             re.compile(regex)
         except re.error as exc:
             raise CueError(f"page.furniture: {regex!r} does not compile: {exc}") from None
         furniture_parts.append(f"(?:{regex})")
+        (at_start if anchored(regex) else anywhere).append(f"(?:{regex})")
     furniture = re.compile("|".join(furniture_parts) or r"(?!x)x")
     abbreviations = frozenset(normalize(a) for a in page.get("abbreviations", []))
     return Cues(
         version=str(data.get("version", "0")),
         index=index,
         furniture=furniture,
+        furniture_at_start=re.compile("|".join(at_start) or r"(?!x)x"),
+        furniture_anywhere=re.compile("|".join(anywhere) or r"(?!x)x"),
         abbreviations=abbreviations,
         source=source,
     )
@@ -322,4 +397,4 @@ def load_cues(path: Path | str | None = None) -> Cues:
         mtime = cue_path.stat().st_mtime
     except OSError as exc:
         raise CueError(f"cannot read cue file {cue_path}: {exc}") from None
-    return _load(cue_path.resolve(), mtime)
+    return _load(cue_path.resolve() if path is not None else _DEFAULT_RESOLVED, mtime)

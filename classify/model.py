@@ -24,8 +24,10 @@ STATUS_CLASSES = ("uncertain", "denial", "negation", "sourcing", "claim", "confi
 FLAGS = ("past", "readout", "source", "official", "confirmed", "assertion", "hedge")
 # Scripts the cue file covers (Latin, Greek, Cyrillic, Arabic); text in others (CJK,
 # Devanagari, Hebrew...) cannot be read by the rules, whatever they answer.
-_COVERED = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u0600-\u06ff]")
-_LETTER = re.compile(r"[^\W\d_]")
+# Counted as what is left when everything else is deleted (one pass, no list of
+# one-letter strings): the covered letters, and letters ([^\W\d_]) of any script.
+_NOT_COVERED = re.compile(r"[^A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u0600-\u06ff]+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
 UNCOVERED_CAP = 0.3  # the most confidence a text in an uncovered script can get
 
 
@@ -36,8 +38,8 @@ def label_of(contact_story: bool, call_status: str) -> str:
 def script_coverage(text: str) -> float:
     """Share of the letters (first 3,000 characters) in a script the cues cover."""
     sample = text[:3000]
-    letters = len(_LETTER.findall(sample))
-    return len(_COVERED.findall(sample)) / letters if letters else 1.0
+    letters = len(_NOT_LETTER.sub("", sample))
+    return len(_NOT_COVERED.sub("", sample)) / letters if letters else 1.0
 
 
 def article_features(mentions: list, rule_label: str, coverage: float) -> dict[str, float]:
@@ -93,6 +95,9 @@ def _load(path: Path, mtime: float) -> Model:
     return Model.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+_DEFAULT_RESOLVED = DEFAULT_MODEL.resolve()  # once: resolve() per article was slow
+
+
 def load_model(path: Path | str | None = None) -> Model | None:
     """The shipped weights (or those at `path`); None when there are none."""
     model_path = Path(path) if path is not None else DEFAULT_MODEL
@@ -100,4 +105,4 @@ def load_model(path: Path | str | None = None) -> Model | None:
         mtime = model_path.stat().st_mtime
     except OSError:
         return None
-    return _load(model_path.resolve(), mtime)
+    return _load(model_path.resolve() if path is not None else _DEFAULT_RESOLVED, mtime)

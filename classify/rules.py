@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from classify.cues import Cues, normalize
+from classify.cues import Cues, normalize_line
 from classify.text import (
     Sentence,
     matches_title,
@@ -256,7 +256,7 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
     originals = [text[s.start:s.end] for s in sentences]
     headings = [s.heading for s in sentences]
     if title:
-        norms = [normalize(title)] + norms
+        norms = [normalize_line(title)] + norms
         originals = [title.strip()] + originals
         headings = [True] + headings
     facts = scan(norms, cues)
@@ -278,7 +278,7 @@ def article_sentences(title: str | None, text: str, cues: Cues) -> list[Sentence
     articles = split_articles(blocks, text)
     if not articles:
         return []
-    title_norm = normalize(title).strip() if title else ""
+    title_norm = normalize_line(title).strip() if title else ""
     chosen = None
     if title_norm:
         for article in articles:
@@ -295,7 +295,7 @@ def article_sentences(title: str | None, text: str, cues: Cues) -> list[Sentence
             sentences.append(Sentence(block.start, block.end, block.norm, heading=True))
             continue
         for start, end in split_sentences(text, block.start, block.end, cues):
-            sentences.append(Sentence(start, end, normalize(text[start:end]).strip()))
+            sentences.append(Sentence(start, end, normalize_line(text[start:end]).strip()))
     return sentences
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classify.cues import Cues, normalize
+from classify.cues import Cues, normalize_line
 
 _LINE = re.compile(r"[^\n]+")
 _TERMINAL = re.compile(r"[.!?\u2026:;][\"'\u201d\u2019\u00bb)\]]*$")
@@ -20,6 +20,7 @@ _LOWER_START = re.compile(
 )
 _ALNUM_START = re.compile(r"^\w")
 _WORD = re.compile(r"\w+")
+_TWO_WORDS = re.compile(r"\w\W+\w")  # found where a line has two words or more
 # Candidate sentence ends: punctuation, closing quotes, then space.
 _SENT_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+")
 # Spun copies glue sentences together: "on Sunday.Trump said".
@@ -78,7 +79,7 @@ def _merge_wrapped(text: str, spans: list[tuple[int, int]], cues: Cues) -> list[
             prev_start, prev_end = merged[-1]
             prev = text[prev_start:prev_end]
             line = text[start:end]
-            prev_norm = normalize(prev)
+            prev_norm = normalize_line(prev)
             if (not _ends_sentence(prev) and _LOWER_START.match(line)) or (
                 _ends_with_abbreviation(prev_norm, cues) and _ALNUM_START.match(line)
                 and len(prev_norm.split()) > 3
@@ -91,9 +92,9 @@ def _merge_wrapped(text: str, spans: list[tuple[int, int]], cues: Cues) -> list[
 
 def _kind(line: str, norm: str, cues: Cues) -> str:
     words = len(norm.split())
-    if words <= 30 and cues.furniture.search(norm):
+    if words <= 30 and cues.is_furniture(norm):
         return "furniture"
-    if len(_WORD.findall(norm)) <= 1:
+    if not _TWO_WORDS.search(norm):  # one word or none
         return "furniture"
     stripped = line.rstrip()
     if stripped.endswith("?") and words <= 12:
@@ -108,7 +109,7 @@ def page_blocks(text: str, cues: Cues) -> list[Block]:
     spans = _merge_wrapped(text, _raw_lines(text), cues)
     blocks = []
     for start, end in spans:
-        norm = normalize(text[start:end]).strip()
+        norm = normalize_line(text[start:end]).strip()
         blocks.append(Block(start, end, norm, _kind(text[start:end], norm, cues)))
     _drop_orphan_headings(blocks)
     return blocks
@@ -199,7 +200,7 @@ def split_sentences(text: str, start: int, end: int, cues: Cues) -> list[tuple[i
         piece = chunk[last:cut]
         if _NEXT_LOWER.match(chunk[cut:cut + 1]):
             continue  # "U.S. officials" or a quote going on in lowercase
-        if _ends_with_abbreviation(normalize(piece.rstrip()), cues):
+        if _ends_with_abbreviation(normalize_line(piece.rstrip()), cues):
             continue
         spans.append((last, cut))
         last = cut

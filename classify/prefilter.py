@@ -1,0 +1,219 @@
+"""Run a regular-expression cue only where it can match, with the same matches.
+
+Most of the classifier's time went into the `re:` cues of cues.toml, each scanning the
+contact sentences position by position. Each regex is read once (Python's own parser)
+for two things every match must have: a literal it contains (`needs`) and the strings
+it starts with (`starts`). A text without any of the needed literals cannot match; in
+the others the regex is tried only where one of its starts occurs. Both are exact, and
+any construct the reading does not understand (flags, a class, a leading repeat that
+may be empty) leaves the cue to a plain `finditer`."""
+
+from __future__ import annotations
+
+import re
+from re import _constants as sre
+from re import _parser as sre_parse
+
+_ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+_MAX_STARTS = 64  # more start strings than this cost more to look for than they save
+_UNSAFE_FLAGS = sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_LOCALE | sre.SRE_FLAG_ASCII
+
+
+def _literal_chars(items) -> set[str] | None:
+    """The characters of a class made only of literals (`[-:|]`), else None."""
+    chars = set()
+    for op, av in items:
+        if op is not sre.LITERAL:
+            return None
+        chars.add(chr(av))
+    return chars
+
+
+def _starts(items) -> set[str] | None:
+    """Strings one of which every match of this sequence starts with, or None."""
+    for k, (op, av) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            continue  # consumes nothing: the match starts with what follows
+        if op is sre.LITERAL:
+            run = []
+            for op2, av2 in items[k:]:
+                if op2 is not sre.LITERAL:
+                    break
+                run.append(chr(av2))
+            head = "".join(run)
+            # "(?:had|held)" is parsed as "h" then "ad|eld": read on into the rest
+            rest = _starts(items[k + len(run):])
+            if rest is None or len(rest) > _MAX_STARTS:
+                return {head}
+            return {head + tail for tail in rest}
+        if op is sre.IN:
+            return _literal_chars(av)
+        if op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, inner = av
+            return None if add_flags or del_flags else _starts(inner.data)
+        if op is sre.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                first = _starts(branch.data)
+                if first is None:
+                    return None
+                out |= first
+            return out
+        if op in _REPEATS:
+            low, _high, inner = av
+            return _starts(inner.data) if low >= 1 else None
+        return None
+    return None
+
+
+def _needs(items) -> list[set[str]]:
+    """Literal sets such that every match of this sequence contains one literal of each."""
+    found: list[set[str]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            found.append({"".join(run)})
+            run = []
+        if op is sre.SUBPATTERN and not (av[1] or av[2]):
+            found += _needs(av[3].data)
+        elif op in _REPEATS and av[0] >= 1:
+            found += _needs(av[2].data)
+        elif op is sre.BRANCH:
+            # one branch matches: the union of each branch's most selective set
+            chosen = [_selective(_needs(branch.data)) for branch in av[1]]
+            if all(chosen):
+                found.append(set().union(*chosen))
+        elif op is sre.IN:
+            chars = _literal_chars(av)
+            if chars:
+                found.append(chars)
+    if run:
+        found.append({"".join(run)})
+    return found
+
+
+def _selective(sets: list[set[str]]) -> set[str] | None:
+    """The most selective of several literal sets: longest shortest literal, fewest."""
+    if not sets:
+        return None
+    return max(sets, key=lambda s: (min(len(x) for x in s), -len(s)))
+
+
+def _anchored(items, flags: int) -> bool:
+    """Whether the regex starts with `^` (without MULTILINE: the start of the text only)."""
+    return (bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING)
+            and not flags & sre.SRE_FLAG_MULTILINE) or (
+            bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING_STRING))
+
+
+def anchored(regex: str) -> bool:
+    """Whether a regex can only match at the start of the text (`^`, no MULTILINE)."""
+    try:
+        tree = sre_parse.parse(regex)
+    except (re.error, RecursionError):
+        return False
+    return _anchored(tree.data, tree.state.flags)
+
+
+def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | None, bool]:
+    """(needs, starts, anchored) of a regex: `needs` are literal sets every match has one
+    of each of (none: no filter), `starts` the strings every match starts with (None:
+    unknown), `anchored` whether it can only match at position 0."""
+    try:
+        tree = sre_parse.parse(regex)
+    except (re.error, RecursionError):
+        return (), None, False
+    flags = tree.state.flags
+    if flags & _UNSAFE_FLAGS:
+        return (), None, False
+    needs = tuple(tuple(sorted(s)) for s in _needs(tree.data) if s and "" not in s)
+    starts = _starts(tree.data)
+    if starts is not None and (not starts or "" in starts):
+        starts = None
+    return needs, tuple(sorted(starts)) if starts else None, _anchored(tree.data, flags)
+
+
+class RawCue:
+    """A regular-expression cue of one category, with its prefilter."""
+
+    def __init__(self, category: str, pattern: re.Pattern[str]) -> None:
+        self.category = category
+        self.pattern = pattern
+        self.needs, self.starts, self.anchored = analyse(pattern.pattern)
+
+    def literals(self) -> set[str]:
+        return {n for literals in self.needs for n in literals} | set(self.starts or ())
+
+    def spans(self, text: str, present: set[str] | None = None) -> list[tuple[int, int]]:
+        """The spans `pattern.finditer(text)` gives, found faster; `present` may give
+        which of the cue's literals occur in the text (see `Literals`)."""
+        for literals in self.needs:
+            if present is not None:
+                if not any(n in present for n in literals):
+                    return []
+            elif not any(n in text for n in literals):
+                return []
+        if self.anchored:
+            m = self.pattern.match(text)
+            # an empty match at 0 is followed by none: `^` holds nowhere else
+            return [m.span()] if m is not None else []
+        if self.starts is None:
+            return [m.span() for m in self.pattern.finditer(text)]
+        positions = set()
+        for start in self.starts:
+            if present is not None and start not in present:
+                continue
+            i = text.find(start)
+            while i >= 0:
+                positions.add(i)
+                i = text.find(start, i + 1)
+        out = []
+        end = 0
+        match = self.pattern.match
+        for i in sorted(positions):
+            if i < end:
+                continue  # inside the previous match: finditer goes on from its end
+            m = match(text, i)
+            if m is not None:
+                out.append(m.span())
+                end = m.end()  # never empty: every match starts with a literal
+        return out
+
+
+_WORD = re.compile(r"\w+")
+
+
+class Literals:
+    """Which of many literals occur in a text, read from its words: a literal made of
+    letters can only occur inside one word, and a text's words repeat (memoised per
+    word), where testing each literal against the whole text took most of the time."""
+
+    def __init__(self, literals: set[str]) -> None:
+        # A literal with other characters ("according to", "n't") is searched for in the
+        # text only when its longest run of letters is in one of its words.
+        self.others = tuple(sorted((n, max(_WORD.findall(n), key=len, default=None))
+                                   for n in literals if not _WORD.fullmatch(n)))
+        in_words = {n for n in literals if _WORD.fullmatch(n)}
+        in_words |= {proxy for _, proxy in self.others if proxy is not None}
+        self.in_words = tuple(sorted(in_words))
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def present(self, text: str) -> set[str]:
+        """The literals that occur in the text (exactly those)."""
+        cache = self._cache
+        if len(cache) > 200_000:
+            cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
+        found: set[str] = set()
+        for word in set(_WORD.findall(text)):
+            inside = cache.get(word)
+            if inside is None:
+                inside = cache[word] = frozenset(n for n in self.in_words if n in word)
+            if inside:
+                found |= inside
+        found.update(n for n, proxy in self.others
+                     if (proxy is None or proxy in found) and n in text)
+        return found
