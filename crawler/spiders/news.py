@@ -1,22 +1,8 @@
 """The crawl's spider: polls each due source (feed, sitemap or section page), then
-makes one request per article URL that the archive has not stored yet.
-
-One spider class, `NewsSpider`, handles all three kinds of source; it dispatches on
-`SourceState.kind` and gets the sitemap and section parts from the mixins in
-crawler/spiders/sitemaps.py and crawler/spiders/sections.py. One class rather than a
-spider per kind, because:
-
-* an article listed by a feed, a sitemap and a section page is fetched once per pass:
-  all three routes check and fill the same `requested` set, with no coordination
-  between crawlers (in one process Scrapy would run three spiders concurrently, each
-  deciding on its own);
-* politeness stays one budget: one crawler has one downloader, whose per-host slots
-  (concurrency, delay, AutoThrottle) cover every request to a host; three crawlers
-  would each have their own and together hit a host three times as hard;
-* everything about a poll (validators, PollOutcome, failures, interruption) is shared
-  code, so the three kinds are recorded and scheduled the same way.
-
-The feed part lives here: conditional GET of the feed, then its entries."""
+makes one request per article URL that the archive has not stored yet. One class for
+all three kinds, so that an article is fetched once per pass and a host's politeness
+is one budget (docs/crawl.md); the sitemap and section parts are mixins. The feed
+part lives here: conditional GET of the feed, then its entries."""
 
 from __future__ import annotations
 
