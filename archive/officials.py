@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import psycopg
 
-SIDES = ("ru", "us")
-
 
 def mark_official_outlets(conn: psycopg.Connection, officials: dict[str, str]) -> None:
     """Record which outlets speak for a government (name → "ru" | "us"); others are not."""

@@ -362,11 +362,6 @@ def _headline(chars: int) -> sql.Composable:
         "MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""))
 
 
-EXPORT_COLUMNS = ("id", "url", "canonical_url", "outlet", "title", "published_at",
-                  "fetched_at", "language", "authors", "contact_story", "call_status",
-                  "evidence", "story_id", "is_copy_of", "wire", "text")
-
-
 def export(conn: psycopg.Connection, filters: Filters, batch: int = 1000,
            ) -> Iterator[dict]:
     """Every matching article, oldest first, streamed through a server-side cursor: the

@@ -116,6 +116,21 @@ def source_states(conn: psycopg.Connection, sources) -> dict[str, SourceState]:
     return {row["url"]: SourceState(outlet=outlet_of[row["url"]], **row) for row in rows}
 
 
+def states_by_id(conn: psycopg.Connection, source_ids: list[int],
+                 outlet_of: dict[str, str]) -> list[SourceState]:
+    """The polling state of the sources with these ids, in id order; `outlet_of` (source
+    URL → outlet, from the sources file) names their outlets, and a source not in it
+    (no longer in the file) is left out."""
+    rows = conn.execute(
+        """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
+                  consecutive_failures, effective_interval_seconds, window_start
+           FROM sources WHERE id = ANY(%s) ORDER BY id""",
+        (list(source_ids),),
+    ).fetchall()
+    return [SourceState(outlet=outlet_of[row["url"]], **row) for row in rows
+            if row["url"] in outlet_of]
+
+
 def upsert_outlet(conn: psycopg.Connection, name: str, domains: list[str] | None = None) -> int:
     row = conn.execute(
         """INSERT INTO outlets (name, domains) VALUES (%s, %s)

@@ -33,13 +33,13 @@ from loadroom import LoadRoom, pass_figures, run_measured  # noqa: E402
 WRAPPER = """
 import json, sys
 patch = json.loads(sys.argv.pop(1))
-import crawler.run
-from crawler.spiders import feeds
-settings_of = crawler.run.scrapy_settings
-crawler.run.scrapy_settings = lambda *a: {**settings_of(*a), **patch["settings"]}
+import crawler.plan
+from crawler.spiders import news
+settings_of = crawler.plan.scrapy_settings
+crawler.plan.scrapy_settings = lambda *a: {**settings_of(*a), **patch["settings"]}
 if patch["feeds_first"]:
-    source_request = feeds.NewsSpider.source_request
-    feeds.NewsSpider.source_request = (
+    source_request = news.NewsSpider.source_request
+    news.NewsSpider.source_request = (
         lambda self, *a, **k: source_request(self, *a, **k).replace(priority=1))
 from backchannel.cli import main
 sys.exit(main())

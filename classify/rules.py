@@ -161,10 +161,6 @@ def _raw_hits(norms: list[str], starts: list[int], chosen: list[int],
     return out
 
 
-def _sides(f: Facts) -> tuple[bool, bool]:
-    return f.ru, f.us
-
-
 def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> bool:
     """Whether sentence i speaks of a Kremlin–White House contact."""
     f = facts[i]

@@ -1,20 +1,19 @@
 """The item pipeline: fetched page → `pipeline.process` (extract, classify) → archive
-→ story → outbox. The pipeline class only wires that driver to Scrapy and the database. The alert
-outbox, when the crawl is given one (BACKCHANNEL_OUTBOX), is written in the same
-transaction as the article and its story."""
+→ story → outbox. The pipeline class only wires that driver to Scrapy and the database;
+what it needs (the pass's parsed sources file, the database URL, the alert outbox)
+comes from the spider's arguments. The outbox is written in the same transaction as
+the article and its story."""
 
 from __future__ import annotations
 
 import logging
 
 import psycopg
-from psycopg.rows import dict_row
 
-from archive.db import error_line
+from archive.db import DatabaseError, connect, error_line
 from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
 from archive.stories import assign_story
-from crawler.sources import load_sources
 from extract.outlets import OutletDirectory
 from pipeline import FetchedPage, NotAnArticle, Processed, process
 
@@ -36,17 +35,18 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        sources = load_sources(settings.get("BACKCHANNEL_SOURCES") or None)
+        spider = crawler.spider  # NewsSpider: created before the pipelines
+        sources = spider.sources_file
+        if sources is None or spider.database_url is None:
+            raise ValueError("ArchivePipeline needs the spider's sources_file and "
+                             "database_url arguments")
         officials = {o.name: o.official for o in sources.outlets if o.official}
-        pipeline = cls(settings.get("BACKCHANNEL_DATABASE_URL"), sources.directory(),
-                       settings.get("BACKCHANNEL_OUTBOX"), officials)
+        pipeline = cls(spider.database_url, sources.directory(), spider.outbox, officials)
         pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self) -> None:
-        self.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
-                                    connect_timeout=10)
+        self.conn = connect(self.database_url, migrate_now=False)
         mark_official_outlets(self.conn, self.officials)
 
     def close_spider(self) -> None:
@@ -135,7 +135,7 @@ class ArchivePipeline:
             if self.conn is not None:
                 self.conn.close()
             self.open_spider()
-        except psycopg.Error as exc:
+        except (psycopg.Error, DatabaseError) as exc:
             log.error("cannot reconnect to the database: %s", error_line(exc))
             return False
         return True

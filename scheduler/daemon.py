@@ -1,15 +1,6 @@
-"""`backchannel run`: crawl passes on a schedule until stopped.
-
-One process, one asyncio reactor for its whole life: Scrapy's Twisted reactor cannot be
-restarted, so every pass runs in the same reactor through an AsyncCrawlerRunner, and
-APScheduler's AsyncIOScheduler shares its event loop. A pass looks at what is due (each
-source has its own next poll time in the database, set by its interval, its posting
-rate, its server's hints and its failures) and polls at most a few sources of one host
-at a time. Alert delivery runs in threads beside it, the health and metrics endpoint in
-another. SIGTERM/SIGINT: no new pass starts, the running one is asked to stop (pages
-in flight finish, each article is stored whole or not at all, and feeds whose pages
-were not all fetched keep their old validators), and the process exits within 30 s.
-"""
+"""`backchannel run`: crawl passes on a schedule until stopped, in one process with one
+asyncio reactor for its whole life (Scrapy's reactor cannot be restarted). How the
+passes, alert delivery and shutdown fit together: docs/crawl.md."""
 
 from __future__ import annotations
 
@@ -20,10 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from alerts.channels import channels_from_settings
-from alerts.dispatch import Dispatcher, RetryPolicy
-from alerts.outbox import Outbox
-from archive.db import DatabaseError, connect, database_url
+from alerts.wiring import wiring_from_settings
+from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
 from core.config import Settings
 from crawler.sources import load_sources
@@ -78,18 +67,15 @@ class Daemon:
 
         install_resolver(reactor, settings.allow_private_addresses
                          or bool(sources.allow_private_addresses))  # no DNS rebinding
-        self.url = database_url(settings)
+        self.wiring = wiring_from_settings(settings, self.metrics.record_delivery)
+        self.url = self.wiring.database_url
         connect(self.url).close()  # create or migrate the archive
-        channels = channels_from_settings(settings)
-        self.outbox = Outbox.from_settings(settings, list(channels))
         self.max_passes = max_passes
         self.lock = CrawlerLock(self.url, "backchannel run")
         self.health = HealthServer(settings.health_host, settings.health_port, self.url,
                                    self.metrics, lambda: self.last_pass_end,
                                    settings.health_max_age_minutes * 60).start()
-        self.dispatcher = Dispatcher(self.url, channels, RetryPolicy.from_settings(settings),
-                                     set(self.outbox.digest_minutes),
-                                     self.metrics.record_delivery).start()
+        self.wiring.start()
         self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_event_loop())
         self.scheduler.add_job(self.tick, "interval", seconds=settings.tick_seconds,
                                id="crawl", max_instances=1, coalesce=True,
@@ -106,7 +92,7 @@ class Daemon:
 
     async def tick(self) -> None:
         """One pass over the sources that are due, if this process holds the lock."""
-        from crawler.run import crawl_pass
+        from crawler.runners import crawl_pass
 
         if self.stopping:
             return
@@ -116,7 +102,7 @@ class Daemon:
         started = time.monotonic()
         try:
             report = await crawl_pass(self.settings, self.url, self.sources_path,
-                                      self.outbox, self.settings.host_polls_per_tick,
+                                      self.wiring.outbox, self.settings.host_polls_per_tick,
                                       self.running_crawlers)
             self.last_pass_end = time.time()  # a look with nothing due counts for health…
             if report.polls:  # …but only a pass that polled is a pass in the figures
@@ -139,7 +125,7 @@ class Daemon:
         """Stop taking work, let the pass in hand end, then stop the reactor."""
         from twisted.internet import reactor
 
-        from crawler.run import abandon_queued_requests
+        from crawler.runners import abandon_queued_requests
 
         if self.stopping:
             return
@@ -160,7 +146,7 @@ class Daemon:
                 log.error("the pass did not stop in %.0f s; exiting anyway (every article "
                           "is stored whole or not at all)", STOP_DEADLINE)
             self.scheduler.shutdown(wait=False)
-            self.dispatcher.stop(timeout=3)
+            self.wiring.stop(timeout=3)
             self.lock.release()
             self.health.stop()
             reactor.stop()

@@ -37,9 +37,7 @@ from pathlib import Path
 
 import psycopg
 
-from alerts.channels import channels_from_settings
-from alerts.dispatch import Dispatcher, RetryPolicy
-from alerts.outbox import Outbox
+from alerts.wiring import wiring_from_settings
 from archive.db import connect, database_url
 from archive.locks import CrawlerLock
 from core.config import Settings
@@ -180,14 +178,14 @@ class Scheduler:
                 self.conn = None
 
     async def _tick(self) -> None:
-        from crawler.run import plan_pass
+        from crawler.plan import plan_pass
 
         if not self.lock.hold():
             return
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.url, migrate_now=False)
         await self.recover_stalled()
-        due, _ = plan_pass(self.conn, self.settings, self.sources_path, False, None)
+        due = plan_pass(self.conn, self.settings, self.sources_path, False, None).todo
         busy = in_flight(self.conn)
         per_host = Counter(lock for lock in busy.values())
         limit = max(1, self.settings.host_polls_per_tick)
@@ -245,21 +243,18 @@ class Worker:
 
         install_resolver(reactor, settings.allow_private_addresses
                          or bool(sources.allow_private_addresses))
-        self.url = database_url(settings)
+        self.wiring = wiring_from_settings(settings, self.metrics.record_delivery)
+        self.url = self.wiring.database_url
         connect(self.url).close()
         ensure_queue_schema(self.url)
         self.concurrency = max(1, int(knob(settings, "worker_concurrency", 4)))
         self.heartbeat = knob(settings, "heartbeat_seconds", 5)
         self.stalled = knob(settings, "stalled_seconds", 30)
         self.keep_jobs = bool(knob(settings, "keep_jobs", 0))  # finished tasks kept: audits
-        channels = channels_from_settings(settings)
-        self.outbox = Outbox.from_settings(settings, list(channels))
         self.health = HealthServer(settings.health_host, settings.health_port, self.url,
                                    self.metrics, lambda: self.alive_at,
                                    settings.health_max_age_minutes * 60).start()
-        self.dispatcher = Dispatcher(self.url, channels, RetryPolicy.from_settings(settings),
-                                     set(self.outbox.digest_minutes),
-                                     self.metrics.record_delivery).start()
+        self.wiring.start()
         self.app, _ = make_app(self.url, self.poll, pool_size=self.concurrency + 2)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: reactor.callFromThread(self.shutdown))
@@ -295,7 +290,7 @@ class Worker:
         except Exception:
             log.exception("the worker failed")
         finally:
-            self.dispatcher.stop(timeout=3)
+            self.wiring.stop(timeout=3)
             self.health.stop()
             if reactor.running:
                 reactor.stop()
@@ -306,11 +301,11 @@ class Worker:
             await asyncio.sleep(5)
 
     async def poll(self, source_id: int) -> None:
-        from crawler.run import crawl_sources
+        from crawler.runners import crawl_sources
 
         started = time.monotonic()
         report = await crawl_sources(self.settings, self.url, [source_id], self.sources_path,
-                                     self.outbox, self.running_crawlers)
+                                     self.wiring.outbox, self.running_crawlers)
         ended = time.time()
         self.alive_at = ended
         self.tasks_done += 1
@@ -322,7 +317,7 @@ class Worker:
     def shutdown(self) -> None:
         """SIGTERM: no new task; running crawls stop as the daemon's pass does (pages
         on the wire finish, queued ones are abandoned and their feeds due again)."""
-        from crawler.run import abandon_queued_requests
+        from crawler.runners import abandon_queued_requests
 
         if self.stopping:
             return

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 NUM_PERM = 256
 SEED = 1
@@ -126,11 +126,6 @@ def unpack(sig: bytes) -> tuple[int, np.ndarray]:
     return count, values.astype(np.uint32)
 
 
-def as_minhash(sig: bytes) -> MinHash:
-    _, values = unpack(sig)
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME)
-
-
 def jaccard(sig_a: bytes, sig_b: bytes) -> float:
     _, a = unpack(sig_a)
     _, b = unpack(sig_b)
@@ -179,30 +174,6 @@ def band_keys(sig: bytes) -> list[int]:
             key = (key * 0x100000001B3 + int(value)) & 0xFFFFFFFFFFFFFFFF
         keys.append(key - (1 << 64) if key >= 1 << 63 else key)
     return keys
-
-
-class CopyIndex:
-    """In-memory LSH over signatures: candidates by band, then the containment check."""
-
-    def __init__(self) -> None:
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
-        self._sigs: dict[object, bytes] = {}
-
-    def __len__(self) -> int:
-        return len(self._sigs)
-
-    def add(self, key: object, sig: bytes) -> None:
-        self._lsh.insert(key, as_minhash(sig), check_duplication=False)
-        self._sigs[key] = sig
-
-    def copies_of(self, sig: bytes) -> list[tuple[object, float]]:
-        """Stored keys whose text is a copy of (or copied by) this one, best first."""
-        found = []
-        for key in self._lsh.query(as_minhash(sig)):
-            score = similarity(sig, self._sigs[key])
-            if score >= COPY_THRESHOLD:
-                found.append((key, score))
-        return sorted(found, key=lambda pair: -pair[1])
 
 
 # --- wire attribution -----------------------------------------------------------------

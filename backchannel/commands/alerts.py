@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import sys
 
-from alerts.channels import DeliveryError, channels_from_settings
-from alerts.dispatch import Dispatcher, RetryPolicy
-from alerts.outbox import DELIVERY_STATUSES, Outbox, list_alerts, retry_failed
-from archive.db import connect, database_url
+from alerts.channels import DeliveryError
+from alerts.outbox import DELIVERY_STATUSES, list_alerts, retry_failed
+from alerts.wiring import wiring_from_settings
+from archive.db import connect
 
 
 def register(subparsers) -> None:
@@ -64,19 +64,15 @@ def _state(delivery: dict) -> str:
 
 
 def run_test(args, settings) -> int:
-    channels = channels_from_settings(settings)
-    if not channels:
+    wiring = wiring_from_settings(settings)
+    if not wiring.channels:
         print("backchannel alerts test: no channel is configured (set BACKCHANNEL_SMTP_URL, "
               "BACKCHANNEL_SLACK_WEBHOOK_URL or BACKCHANNEL_WEBHOOK_URL)", file=sys.stderr)
         return 2
     if args.channel:
-        if args.channel not in channels:
-            print(f"backchannel alerts test: channel {args.channel!r} is not configured "
-                  f"(configured: {', '.join(channels)})", file=sys.stderr)
-            return 2
-        channels = {args.channel: channels[args.channel]}
+        wiring = wiring.only(args.channel)
     failed = 0
-    for name, channel in channels.items():
+    for name, channel in wiring.channels.items():
         try:
             receipt = channel.send_test()
         except DeliveryError as exc:
@@ -88,20 +84,14 @@ def run_test(args, settings) -> int:
 
 
 def run_retry(args, settings) -> int:
-    channels = channels_from_settings(settings)
-    if args.channel and args.channel not in channels:
-        print(f"backchannel alerts retry: channel {args.channel!r} is not configured "
-              f"(configured: {', '.join(channels) or 'none'})", file=sys.stderr)
-        return 2
+    wiring = wiring_from_settings(settings)
     if args.channel:
-        channels = {args.channel: channels[args.channel]}
-    outbox = Outbox.from_settings(settings, list(channels))
-    url = database_url(settings)
-    conn = connect(url)
+        wiring = wiring.only(args.channel)
+    channels = wiring.channels
+    conn = connect(wiring.database_url)
     try:
         reset = retry_failed(conn, args.ids, args.channel)
-        Dispatcher(url, channels, RetryPolicy.from_settings(settings),
-                   set(outbox.digest_minutes)).start().drain(settings.alert_wait_seconds)
+        wiring.start().drain(settings.alert_wait_seconds)
         counts = conn.execute(
             """SELECT status, count(*) AS n FROM alert_deliveries
                WHERE (%(ids)s::bigint[] IS NULL OR alert_id = ANY(%(ids)s))

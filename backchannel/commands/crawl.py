@@ -7,13 +7,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from alerts.channels import channels_from_settings
-from alerts.dispatch import Dispatcher, RetryPolicy
-from alerts.outbox import Outbox
-from archive.db import DatabaseError, connect, database_url
+from alerts.wiring import Wiring, wiring_from_settings
+from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
 from crawler.items import PassReport
-from crawler.run import crawl_once
+from crawler.runners import crawl_once
 from crawler.sources import SourcesError
 
 
@@ -28,9 +26,8 @@ def register(subparsers) -> None:
 
 
 def run(args, settings) -> int:
-    channels = channels_from_settings(settings)
-    outbox = Outbox.from_settings(settings, list(channels))
-    url = database_url(settings)
+    wiring = wiring_from_settings(settings)
+    url = wiring.database_url
     connect(url).close()  # create or migrate the archive before anyone uses it
     lock = CrawlerLock(url, "backchannel crawl")
     if not lock.try_acquire():
@@ -38,28 +35,27 @@ def run(args, settings) -> int:
               f"{lock.holder()}; nothing to do")
         return 0
     try:
-        return _crawl(args, settings, url, channels, outbox)
+        return _crawl(args, settings, wiring)
     finally:
         lock.release()
 
 
-def _crawl(args, settings, url, channels, outbox) -> int:
+def _crawl(args, settings, wiring: Wiring) -> int:
     # Alerts leave as soon as their article is stored, while the pass goes on.
-    dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
-                            set(outbox.digest_minutes)).start()
+    wiring.start()
     report = PassReport()
     lost: DatabaseError | None = None
     try:
         with progress(report):
-            crawl_once(settings, args.sources, all_sources=args.all_sources, outbox=outbox,
-                       report=report)
+            crawl_once(settings, wiring.database_url, args.sources,
+                       all_sources=args.all_sources, outbox=wiring.outbox, report=report)
     except SourcesError as exc:
-        dispatcher.stop()
+        wiring.stop()
         print(f"backchannel crawl: {exc}", file=sys.stderr)
         return 2
     except DatabaseError as exc:  # the database went away during the pass
         lost = exc
-    dispatcher.drain(settings.alert_wait_seconds)
+    wiring.drain(settings.alert_wait_seconds)
     polls = report.polls.values()
     print(
         f"polled {len(report.polls)} sources "

@@ -90,7 +90,7 @@ def run_status(args, settings) -> int:
 
 def run_check(args, settings) -> int:
     """Exit 0 when every source answered with a usable feed, sitemap or listing page."""
-    from crawler.run import check_sources
+    from crawler.probe import check_sources
 
     outcomes = check_sources(settings, args.sources)
     rows = [check_row(poll) for poll in outcomes]

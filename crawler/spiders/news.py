@@ -1,22 +1,8 @@
 """The crawl's spider: polls each due source (feed, sitemap or section page), then
-makes one request per article URL that the archive has not stored yet.
-
-One spider class, `NewsSpider`, handles all three kinds of source; it dispatches on
-`SourceState.kind` and gets the sitemap and section parts from the mixins in
-crawler/spiders/sitemaps.py and crawler/spiders/sections.py. One class rather than a
-spider per kind, because:
-
-* an article listed by a feed, a sitemap and a section page is fetched once per pass:
-  all three routes check and fill the same `requested` set, with no coordination
-  between crawlers (in one process Scrapy would run three spiders concurrently, each
-  deciding on its own);
-* politeness stays one budget: one crawler has one downloader, whose per-host slots
-  (concurrency, delay, AutoThrottle) cover every request to a host; three crawlers
-  would each have their own and together hit a host three times as hard;
-* everything about a poll (validators, PollOutcome, failures, interruption) is shared
-  code, so the three kinds are recorded and scheduled the same way.
-
-The feed part lives here: conditional GET of the feed, then its entries."""
+makes one request per article URL that the archive has not stored yet. One class for
+all three kinds, so that an article is fetched once per pass and a host's politeness
+is one budget (docs/crawl.md); the sitemap and section parts are mixins. The feed
+part lives here: conditional GET of the feed, then its entries."""
 
 from __future__ import annotations
 
@@ -36,7 +22,7 @@ from core.headers import retry_after
 from crawler.feeds import FeedError, body_hash, parse_feed
 from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
-from crawler.sources import Source
+from crawler.sources import Source, SourcesFile
 from crawler.spiders.sections import SectionSources
 from crawler.spiders.sitemaps import SitemapSources
 from pipeline import FetchedPage
@@ -70,8 +56,11 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
 class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
     """Polls feeds, sitemaps and section pages; yields a FetchedPage per new article.
 
-    `probe=True` (`backchannel sources check`): each source is read (child sitemaps
-    too) but no article page is requested and no validators are sent."""
+    `sources_file` is the pass's parsed sources file: the per-source options come from
+    it, and the item pipeline reads it (outlets, officials) with `database_url` and
+    `outbox` from the spider. `probe=True` (`backchannel sources check`): each source
+    is read (child sitemaps too) but no article page is requested and no validators
+    are sent."""
 
     name = "news"
 
@@ -80,6 +69,9 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
         sources: list[SourceState],
         known_urls: Callable[[list[str]], set[str]],
         report: PassReport,
+        sources_file: SourcesFile | None = None,
+        database_url: str | None = None,
+        outbox=None,  # alerts.outbox.Outbox, or None: no alerts decided
         probe: bool = False,
         now: datetime | None = None,
         **kwargs,
@@ -88,14 +80,17 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
         self.sources = list(sources)
         self.known_urls = known_urls
         self.report = report
+        self.sources_file = sources_file
+        self.database_url = database_url
+        self.outbox = outbox
         self.probe = probe
         self.now = now or datetime.now(UTC)
         self.requested: set[str] = set()  # article URLs requested in this pass, any route
-        self.options: dict[str, Source] = {}
+        # source URL → its entry in the sources file (selector, pages, first-pass window)
+        self.options: dict[str, Source] = {
+            s.url: s for s in sources_file.sources} if sources_file else {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # source URL → its entry in the sources file (selector, pages, first-pass window)
-        self.options = self.settings.get("BACKCHANNEL_SOURCE_OPTIONS") or {}
         starters = {"feed": self.feed_request, "sitemap": self.sitemap_request,
                     "section": self.section_request}
         for source in self.sources:
@@ -300,12 +295,6 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
         self.sitemaps_closed()
 
 
-FeedSpider = NewsSpider  # the name it had when feeds were the only kind
-
-
 def header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-_header = header

@@ -208,8 +208,8 @@ def test_a_pass_goes_on_after_its_database_session_is_killed(database_url, db):
     from archive.db import DatabaseError, connect
     from archive.store import ArticleRecord, store_article, sync_sources
     from core.config import Settings
+    from crawler.connection import PassConnection
     from crawler.items import PassReport, PollOutcome
-    from crawler.run import PassConnection
     from crawler.sources import parse_sources
 
     store_article(db, ArticleRecord(url="https://kept.example/1", outlet="Kept",
