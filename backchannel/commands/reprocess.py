@@ -7,10 +7,8 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from alerts.channels import channels_from_settings
-from alerts.dispatch import Dispatcher, RetryPolicy
-from alerts.outbox import Outbox
-from archive.db import connect, database_url
+from alerts.wiring import wiring_from_settings
+from archive.db import connect
 from archive.search import SearchError, parse_when
 from pipeline.reprocess import STAGES, Summary, reprocess, selection_for
 
@@ -55,14 +53,11 @@ def run(args, settings) -> int:
     except SearchError as exc:
         print(f"backchannel reprocess: {exc}", file=sys.stderr)
         return 2
-    outbox = dispatcher = None
-    url = database_url(settings)
-    conn = connect(url)
-    if args.alerts:  # delivered while the run goes on, as a crawl's are
-        channels = channels_from_settings(settings)
-        outbox = Outbox.from_settings(settings, list(channels))
-        dispatcher = Dispatcher(url, channels, RetryPolicy.from_settings(settings),
-                                set(outbox.digest_minutes)).start()
+    wiring = wiring_from_settings(settings) if args.alerts else None
+    conn = connect(settings)
+    if wiring is not None:  # delivered while the run goes on, as a crawl's are
+        wiring.start()
+    outbox = wiring.outbox if wiring is not None else None
     try:
         selection = selection_for(args.stage, since=since, until=until,
                                   outlets=args.outlet, every=args.all)
@@ -71,8 +66,8 @@ def run(args, settings) -> int:
                                 progress=step)
     finally:
         conn.close()
-        if dispatcher is not None:
-            dispatcher.drain(settings.alert_wait_seconds)
+        if wiring is not None:
+            wiring.drain(settings.alert_wait_seconds)
     for line in summary_lines(summary):
         print(line)
     for error in summary.errors[:10]:
