@@ -13,7 +13,7 @@ import psycopg
 from archive.db import DatabaseError, connect, error_line
 from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
-from archive.stories import assign_story
+from archive.stories import assign_story, restory
 from extract.outlets import OutletDirectory
 from pipeline import FetchedPage, NotAnArticle, Processed, process
 
@@ -106,8 +106,11 @@ class ArchivePipeline:
             result = store_article(self.conn, article)
             if article.outlet in self.officials:  # the government's own word
                 set_official_stance(self.conn, result.article_id, processed.stance())
-            assignment = assign_story(self.conn, result.article_id) if (
-                result.is_new or result.changed) else None
+            assignment = None
+            if result.is_new:
+                assignment = assign_story(self.conn, result.article_id)
+            elif result.changed:  # its story follows the new text: stay, move or leave
+                assignment = restory(self.conn, result.article_id).joined
             if assignment is not None and self.outbox is not None:
                 alerts = self.outbox.record(self.conn, assignment)
         return result, assignment, alerts
