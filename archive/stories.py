@@ -11,10 +11,9 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from archive.locks import STORY_LOCK
 from stories.copies import band_keys, signature, wire_attribution
 from stories.matching import STATUSES, WINDOW, Item, is_copy_pair, same_contact
-
-STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
 
 
 @dataclass

@@ -10,6 +10,7 @@ from alerts.channels import DeliveryError, channels_from_settings
 from alerts.dispatch import Dispatcher, RetryPolicy
 from alerts.outbox import DELIVERY_STATUSES, Outbox, list_alerts, retry_failed
 from archive.db import connect, database_url
+from archive.outbox import delivery_counts
 
 
 def register(subparsers) -> None:
@@ -102,15 +103,9 @@ def run_retry(args, settings) -> int:
         reset = retry_failed(conn, args.ids, args.channel)
         Dispatcher(url, channels, RetryPolicy.from_settings(settings),
                    set(outbox.digest_minutes)).start().drain(settings.alert_wait_seconds)
-        counts = conn.execute(
-            """SELECT status, count(*) AS n FROM alert_deliveries
-               WHERE (%(ids)s::bigint[] IS NULL OR alert_id = ANY(%(ids)s))
-                 AND channel = ANY(%(channels)s) GROUP BY status""",
-            {"ids": args.ids, "channels": list(channels)},
-        ).fetchall()
+        by_status = delivery_counts(conn, args.ids, list(channels))
     finally:
         conn.close()
-    by_status = {row["status"]: row["n"] for row in counts}
     print(f"{reset} failed deliveries queued again; now "
           + ", ".join(f"{by_status.get(s, 0)} {s}" for s in DELIVERY_STATUSES))
     return 1 if by_status.get("failed") else 0
