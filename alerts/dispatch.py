@@ -21,8 +21,14 @@ import psycopg
 from psycopg.rows import dict_row
 
 from alerts.channels import Channel, DeliveryError
-from alerts.outbox import NOTIFY_CHANNEL
 from archive.db import DatabaseError, connect, error_line
+from archive.outbox import (
+    listen_for_alerts,
+    lock_due_deliveries,
+    mark_delivered,
+    mark_failed,
+    postpone,
+)
 from core.config import Settings
 from core.logs import redact
 
@@ -61,17 +67,7 @@ def deliver_due(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
     another dispatcher holds them)."""
     while True:
         with conn.transaction():
-            rows = conn.execute(
-                """SELECT d.alert_id, d.attempts, a.payload,
-                          greatest(0, extract(epoch FROM d.next_attempt_at
-                                              - clock_timestamp()))::float AS wait
-                   FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-                   WHERE d.channel = %s AND d.status = 'pending'
-                   ORDER BY d.alert_id
-                   LIMIT %s
-                   FOR UPDATE OF d SKIP LOCKED""",
-                (channel.name, DIGEST_BATCH if digest else 1),
-            ).fetchall()
+            rows = lock_due_deliveries(conn, channel.name, DIGEST_BATCH if digest else 1)
             if not rows:
                 return None
             if rows[0]["wait"] > 0:
@@ -93,12 +89,7 @@ def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
             f"{type(exc).__name__}: {exc}", transient=True)
         _record_failure(conn, channel.name, policy, batch, failure)
         return False
-    conn.execute(
-        """UPDATE alert_deliveries SET status = 'delivered', delivered_at = clock_timestamp(),
-                  attempts = attempts + 1, last_error = NULL
-           WHERE channel = %s AND alert_id = ANY(%s)""",
-        (channel.name, ids),
-    )
+    mark_delivered(conn, channel.name, ids)
     log.info("alerts %s delivered to %s in %.2f s: %s", ids, channel.name,
              time.monotonic() - started, receipt, extra={"channel": channel.name})
     return True
@@ -111,22 +102,13 @@ def _record_failure(conn: psycopg.Connection, name: str, policy: RetryPolicy,
     final = not failure.transient or attempts >= policy.attempts
     ids = [row["alert_id"] for row in batch]
     if final:
-        conn.execute(
-            """UPDATE alert_deliveries SET status = 'failed', attempts = %s, last_error = %s
-               WHERE channel = %s AND alert_id = ANY(%s)""",
-            (attempts, reason, name, ids),
-        )
+        mark_failed(conn, name, ids, attempts, reason)
         log.error("alerts %s to %s failed after %d attempt(s): %s (retry with "
                   "`backchannel alerts retry`)", ids, name, attempts, reason,
                   extra={"channel": name})
         return
     delay = policy.delay(attempts, failure.retry_after)
-    conn.execute(
-        """UPDATE alert_deliveries SET attempts = %s, last_error = %s,
-                  next_attempt_at = clock_timestamp() + make_interval(secs => %s)
-           WHERE channel = %s AND alert_id = ANY(%s)""",
-        (attempts, reason, delay, name, ids),
-    )
+    postpone(conn, name, ids, attempts, reason, delay)
     log.warning("alerts %s to %s: attempt %d of %d failed: %s; next try in %.1f s", ids, name,
                 attempts, policy.attempts, reason, delay, extra={"channel": name})
 
@@ -175,7 +157,7 @@ class Dispatcher:
                 if conn is None or conn.closed:
                     conn = connect(self.database_url, migrate_now=False)
                     conn.row_factory = dict_row
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    listen_for_alerts(conn)
                 wait = deliver_due(conn, channel, self.policy,
                                    channel.name in self.digest_channels, self.observer)
             except (psycopg.Error, DatabaseError) as exc:  # DatabaseError: cannot reconnect

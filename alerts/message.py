@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from archive.outbox import article_published_and_language
 from archive.stories import story_timeline
 
 KIND_FIRST = "first_report"
@@ -23,9 +24,7 @@ def alert_facts(conn: psycopg.Connection, article_id: int, story_id: int) -> dic
         raise LookupError(f"story {story_id} not found")
     articles = story["articles"]
     this = next(a for a in articles if a["article_id"] == article_id)
-    article = conn.execute(
-        "SELECT published_at, language FROM articles WHERE id = %s", (article_id,)
-    ).fetchone()
+    article = article_published_and_language(conn, article_id)
     first_by_outlet: dict[str, dict] = {}
     for row in articles:  # in order of publication
         first_by_outlet.setdefault(row["outlet"], row)

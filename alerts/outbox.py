@@ -11,14 +11,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from alerts.message import KIND_STATUS_CHANGE, alert_facts
 from alerts.rules import Join, Rule, fires, fires_on_change, rules_from_settings
+from archive.outbox import (
+    alerts_with_deliveries,
+    article_language_and_story_status,
+    digest_due_at,
+    insert_alert,
+    insert_delivery,
+    notify_dispatchers,
+    requeue_failed,
+)
 from archive.stories import Assignment
 from core.config import ConfigError, Settings
 
-NOTIFY_CHANNEL = "backchannel_alerts"
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
@@ -47,7 +54,7 @@ class Outbox:
             return []
         created = self._status_change(conn, assignment) + self._new_outlet(conn, assignment)
         if created:
-            conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, "new"))
+            notify_dispatchers(conn, "new")
         return created
 
     def _new_outlet(self, conn: psycopg.Connection, assignment: Assignment) -> list[int]:
@@ -55,11 +62,8 @@ class Outbox:
         watches."""
         if not assignment.is_new_outlet:
             return []
-        row = conn.execute(
-            "SELECT a.language, s.status FROM articles a, stories s "
-            "WHERE a.id = %s AND s.id = %s",
-            (assignment.article_id, assignment.story_id),
-        ).fetchone()
+        row = article_language_and_story_status(conn, assignment.article_id,
+                                                assignment.story_id)
         join = Join(outlet=assignment.outlet, language=row["language"],
                     story_status=row["status"], is_new_outlet=assignment.is_new_outlet,
                     joined_now=assignment.joined_now)
@@ -94,38 +98,21 @@ class Outbox:
     def _insert(self, conn: psycopg.Connection, rule: Rule, facts: dict,
                 assignment: Assignment, status: str | None) -> int | None:
         """One alert and its deliveries; None when the unique keys say it exists."""
-        conflict = ("(rule, story_id, status) WHERE kind = 'status_change'" if status
-                    else "(rule, story_id, outlet) WHERE kind <> 'status_change'")
-        inserted = conn.execute(
-            f"""INSERT INTO alerts (rule, kind, story_id, outlet, article_id, payload, status)
-                VALUES (%s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT {conflict} DO NOTHING RETURNING id""",  # conflict: fixed text
-            (rule.name, facts["kind"], assignment.story_id, assignment.outlet,
-             assignment.article_id, Jsonb({**facts, "rule": rule.name}), status),
-        ).fetchone()
-        if inserted is None:
+        alert_id = insert_alert(
+            conn, rule=rule.name, kind=facts["kind"], story_id=assignment.story_id,
+            outlet=assignment.outlet, article_id=assignment.article_id,
+            payload={**facts, "rule": rule.name}, status=status)
+        if alert_id is None:
             return None
         for channel in rule.channels or self.channels:
-            conn.execute(
-                "INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at) "
-                "VALUES (%s, %s, %s)",
-                (inserted["id"], channel, self._due_at(conn, channel)),
-            )
-        return inserted["id"]
+            insert_delivery(conn, alert_id, channel, self._due_at(conn, channel))
+        return alert_id
 
     def _due_at(self, conn: psycopg.Connection, channel: str) -> datetime:
         """Now; or, for a digest channel, the end of the open window (a new one opens
         when none is pending), so that alerts in one window leave as one message."""
         minutes = self.digest_minutes.get(channel, 0)
-        row = conn.execute(
-            """SELECT coalesce(max(next_attempt_at), clock_timestamp()
-                               + make_interval(secs => %(secs)s)) AS due
-               FROM alert_deliveries
-               WHERE %(secs)s > 0 AND channel = %(channel)s AND status = 'pending'
-                 AND attempts = 0 AND next_attempt_at > clock_timestamp()""",
-            {"channel": channel, "secs": minutes * 60.0},
-        ).fetchone()
-        return row["due"]
+        return digest_due_at(conn, channel, minutes * 60.0)
 
 
 def list_alerts(conn: psycopg.Connection, status: str | None = None,
@@ -134,33 +121,12 @@ def list_alerts(conn: psycopg.Connection, status: str | None = None,
     alerts with at least one delivery in that state."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise ValueError(f"unknown status {status!r} (one of {', '.join(DELIVERY_STATUSES)})")
-    rows = conn.execute(
-        """SELECT a.id, a.rule, a.kind, a.story_id, a.outlet, a.article_id, a.created_at,
-                  a.payload->>'url' AS url, a.payload->>'title' AS title,
-                  coalesce(jsonb_agg(jsonb_build_object(
-                      'channel', d.channel, 'status', d.status, 'attempts', d.attempts,
-                      'last_error', d.last_error, 'next_attempt_at', d.next_attempt_at,
-                      'delivered_at', d.delivered_at) ORDER BY d.channel)
-                    FILTER (WHERE d.channel IS NOT NULL), '[]') AS deliveries
-           FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.id
-           GROUP BY a.id
-           HAVING %(status)s::text IS NULL OR bool_or(d.status = %(status)s)
-           ORDER BY a.created_at DESC, a.id DESC
-           LIMIT %(limit)s""",
-        {"status": status, "limit": limit},
-    ).fetchall()
-    return rows
+    return alerts_with_deliveries(conn, status, limit)
 
 
 def retry_failed(conn: psycopg.Connection, alert_ids: list[int] | None = None,
                  channel: str | None = None) -> int:
     """Put failed deliveries back in the queue, attempts reset; return how many."""
-    cur = conn.execute(
-        """UPDATE alert_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now()
-           WHERE status = 'failed'
-             AND (%(ids)s::bigint[] IS NULL OR alert_id = ANY(%(ids)s))
-             AND (%(channel)s::text IS NULL OR channel = %(channel)s)""",
-        {"ids": alert_ids, "channel": channel},
-    )
-    conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, "retry"))
-    return cur.rowcount
+    requeued = requeue_failed(conn, alert_ids, channel)
+    notify_dispatchers(conn, "retry")
+    return requeued

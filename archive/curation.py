@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import psycopg
 
+from archive.locks import STORY_LOCK
 from archive.stories import (
-    STORY_LOCK,
     log_event,
     refresh_story,
     remark_copies,

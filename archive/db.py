@@ -11,11 +11,11 @@ import psycopg
 from psycopg.rows import dict_row
 
 from archive.embedded import embedded_database_url
+from archive.locks import MIGRATION_LOCK
 from core.config import Settings
 
 log = logging.getLogger(__name__)
 
-MIGRATION_LOCK = 7_130_001  # pg_advisory_lock key: one migrator at a time
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -67,18 +67,33 @@ def migrate(conn: psycopg.Connection) -> list[int]:
     return applied
 
 
-def connect(settings: Settings | str, *, migrate_now: bool = True) -> psycopg.Connection:
+def connect(settings: Settings | str, *, migrate_now: bool = True, autocommit: bool = True,
+            connect_timeout: float = 15) -> psycopg.Connection:
     """An autocommit connection with dict rows; transactions are explicit.
-    Takes the settings, or a URL already resolved by `database_url`."""
+    Takes the settings, or a URL already resolved by `database_url`. `autocommit=False`
+    for a caller that needs one transaction around everything (a named cursor's)."""
     url = settings if isinstance(settings, str) else database_url(settings)
     try:
-        conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15)
+        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row,
+                               connect_timeout=connect_timeout)
     except psycopg.OperationalError as exc:
         reason = _without_password(str(exc))
         raise DatabaseError(f"cannot connect to PostgreSQL: {reason}") from None
     if migrate_now:
         migrate(conn)
     return conn
+
+
+def ping(conn: psycopg.Connection) -> None:
+    """Raises psycopg.Error unless the server answers on this connection."""
+    conn.execute("SELECT 1")
+
+
+def ping_url(url: str, connect_timeout: float) -> None:
+    """Raises psycopg.Error unless the server at `url` takes a connection and answers
+    within about `connect_timeout` seconds: a probe (/healthz), so never migrates."""
+    with psycopg.connect(url, connect_timeout=connect_timeout) as conn:
+        ping(conn)
 
 
 def error_line(exc: BaseException) -> str:

@@ -1,6 +1,7 @@
-"""The crawler lock: one crawler per database at a time (a cron pass, a daemon), so
-that nothing is fetched or alerted twice. A PostgreSQL session advisory lock, held by
-a connection of its own: if the process dies, the server releases it."""
+"""PostgreSQL advisory locks: every key backchannel uses (below, and nowhere else), and
+the crawler lock: one crawler per database at a time (a cron pass, a daemon), so that
+nothing is fetched or alerted twice. A session advisory lock, held by a connection of
+its own: if the process dies, the server releases it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,23 @@ from psycopg.rows import dict_row
 
 log = logging.getLogger(__name__)
 
-CRAWLER_LOCK = 7_130_002  # (7_130_001 is the migration lock)
+# Every PostgreSQL advisory-lock key of backchannel, here and only here, so that no two
+# uses can take the same number by mistake. One database, one key space: each key names
+# one thing that at most one process (or transaction) does at a time.
+MIGRATION_LOCK = 7_130_001  # transaction lock: one migrator applies migrations at a time
+CRAWLER_LOCK = 7_130_002  # session lock: one crawler (cron pass, daemon, scheduler) per database
+SCHEMA_LOCK = 7_130_003  # session lock: one process creates procrastinate's queue schema
+STORY_LOCK = 7_130_004  # transaction lock: one story assigner (or re-storier) at a time
+
+
+def hold_session_lock(conn: psycopg.Connection, key: int) -> None:
+    """Wait for and take the session advisory lock `key` (one of the keys above); it is
+    held until `release_session_lock` or the connection's end."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+
+
+def release_session_lock(conn: psycopg.Connection, key: int) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 class CrawlerLock:

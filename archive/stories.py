@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from archive.locks import STORY_LOCK
 from stories.copies import band_keys, signature, wire_attribution
 from stories.matching import STATUSES, WINDOW, Item, components, is_copy_pair, same_contact
 
 # Titles that are a photo caption, a credit or page furniture rather than a headline.
 NOT_HEADLINES = (r"(\mphoto\M|фото|getty images|©|\mfile (picture|image)\M|"
                  r"subscribe|newsletter|cookies?\M|\msign in\M|all rights reserved)")
-STORY_LOCK = 7_130_004  # pg_advisory_xact_lock key: one story assigner at a time
 
 
 @dataclass

@@ -35,11 +35,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
 from alerts.wiring import wiring_from_settings
 from archive.db import connect, database_url
-from archive.locks import CrawlerLock
+from archive.locks import SCHEMA_LOCK, CrawlerLock, hold_session_lock, release_session_lock
+from archive.queue import create_queue_schema, queue_schema_exists, queued_or_running
 from core.config import Settings
 from core.urls import host_of
 from crawler.sources import load_sources
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 
 QUEUE = "backchannel_polls"
 TASK = "backchannel.poll_source"
-SCHEMA_LOCK = 7_130_003  # (7_130_001 migrations, 7_130_002 the crawler lock)
 
 
 def knob(settings: Settings, name: str, default: float) -> float:
@@ -69,19 +67,18 @@ def ensure_queue_schema(url: str) -> bool:
     across schema versions: apply its migrations (`procrastinate schema --migrations`)."""
     from procrastinate.schema import SchemaManager
 
-    with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+    with connect(url, migrate_now=False) as conn:
+        hold_session_lock(conn, SCHEMA_LOCK)
         try:
-            exists = conn.execute(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]
+            exists = queue_schema_exists(conn)
             if exists:
                 return False
             with conn.transaction():
-                conn.execute(SchemaManager.get_schema())
+                create_queue_schema(conn, SchemaManager.get_schema())
             log.info("created the task queue's schema (procrastinate)")
             return True
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+            release_session_lock(conn, SCHEMA_LOCK)
 
 
 def make_app(url: str, work=None, pool_size: int = 4):
@@ -104,9 +101,7 @@ def make_app(url: str, work=None, pool_size: int = 4):
 
 def in_flight(conn) -> dict[int, str]:
     """Source id → host lock of every poll task queued or running."""
-    rows = conn.execute(
-        """SELECT queueing_lock, lock FROM procrastinate_jobs
-           WHERE task_name = %s AND status IN ('todo', 'doing')""", (TASK,)).fetchall()
+    rows = queued_or_running(conn, TASK)
     found = {}
     for row in rows:
         key = row["queueing_lock"] or ""

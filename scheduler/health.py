@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from archive.db import ping_url
 from scheduler.metrics import Metrics
 
 
@@ -67,8 +68,7 @@ class HealthServer:
     def check(self) -> tuple[bool, dict]:
         detail: dict = {}
         try:
-            with psycopg.connect(self.database_url, connect_timeout=3) as conn:
-                conn.execute("SELECT 1")
+            ping_url(self.database_url, connect_timeout=3)
             detail["database"] = "ok"
         except psycopg.Error as exc:
             detail["database"] = f"unreachable: {type(exc).__name__}"

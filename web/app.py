@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
+from archive.db import ping
 from archive.search import SearchError
 from core import __version__
 from web import api, pages
@@ -76,7 +77,7 @@ def create_app(database_url: str, token: str | None = None) -> FastAPI:
     def healthz() -> Response | dict:
         try:
             with pool.connection(timeout=5) as conn:
-                conn.execute("SELECT 1")
+                ping(conn)
         except (PoolTimeout, psycopg.Error) as exc:
             log.warning("healthz: database unavailable: %s", type(exc).__name__)
             return JSONResponse({"detail": "the database does not answer", "parameter": None},

@@ -12,12 +12,13 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from archive.web import read_only_session
+
 STATEMENT_TIMEOUT_MS = 15_000  # one slow query must not hold a worker forever
 
 
 def _configure(conn: psycopg.Connection) -> None:
-    conn.execute("SET default_transaction_read_only = on")
-    conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    read_only_session(conn, STATEMENT_TIMEOUT_MS)
 
 
 def make_pool(database_url: str, max_size: int = 8) -> ConnectionPool:

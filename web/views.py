@@ -9,6 +9,7 @@ import psycopg
 
 from archive.search import Filters, get_article, reports_per_day, search
 from archive.stories import list_stories, story_timeline
+from archive.web import outlets_by_id
 from web.queries import snippet_html, snippet_text
 
 
@@ -32,9 +33,7 @@ def story(conn: psycopg.Connection, story_id: int) -> dict | None:
     missing = [a["is_copy_of"] for a in found["articles"]
                if a["is_copy_of"] and a["is_copy_of"] not in outlet_of]
     if missing:
-        for row in conn.execute("SELECT id, outlet FROM articles WHERE id = ANY(%s)",
-                                (missing,)).fetchall():
-            outlet_of[row["id"]] = row["outlet"]
+        outlet_of.update(outlets_by_id(conn, missing))
     for entry in found["articles"]:
         entry["copy_of_outlet"] = outlet_of.get(entry["is_copy_of"])
     found["outlets"] = [a["outlet"] for a in found["articles"] if a["new_outlet"]]

@@ -10,6 +10,7 @@ from alerts.channels import DeliveryError
 from alerts.outbox import DELIVERY_STATUSES, list_alerts, retry_failed
 from alerts.wiring import wiring_from_settings
 from archive.db import connect
+from archive.outbox import delivery_counts
 
 
 def register(subparsers) -> None:
@@ -92,15 +93,9 @@ def run_retry(args, settings) -> int:
     try:
         reset = retry_failed(conn, args.ids, args.channel)
         wiring.start().drain(settings.alert_wait_seconds)
-        counts = conn.execute(
-            """SELECT status, count(*) AS n FROM alert_deliveries
-               WHERE (%(ids)s::bigint[] IS NULL OR alert_id = ANY(%(ids)s))
-                 AND channel = ANY(%(channels)s) GROUP BY status""",
-            {"ids": args.ids, "channels": list(channels)},
-        ).fetchall()
+        by_status = delivery_counts(conn, args.ids, list(channels))
     finally:
         conn.close()
-    by_status = {row["status"]: row["n"] for row in counts}
     print(f"{reset} failed deliveries queued again; now "
           + ", ".join(f"{by_status.get(s, 0)} {s}" for s in DELIVERY_STATUSES))
     return 1 if by_status.get("failed") else 0

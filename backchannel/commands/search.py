@@ -7,9 +7,6 @@ import json
 import sys
 from datetime import date, datetime
 
-import psycopg
-from psycopg.rows import dict_row
-
 from archive.db import connect, database_url
 from archive.search import (
     MAX_LIMIT,
@@ -177,7 +174,7 @@ def run_export(args, settings) -> int:
     connect(url).close()  # migrate
     columns = None
     count = 0
-    with psycopg.connect(url, row_factory=dict_row) as conn:  # a transaction: named cursor
+    with connect(url, migrate_now=False, autocommit=False) as conn:  # named cursor: a transaction
         writer = csv.writer(sys.stdout) if args.format == "csv" else None
         for row in export(conn, filters):
             if args.no_text:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.db import connect
+from archive.source_status import polling_state
 from crawler.sources import load_sources
 
 
@@ -48,15 +49,7 @@ def run_status(args, settings) -> int:
     urls = [s.url for s in sources.sources]
     conn = connect(settings)
     try:
-        rows = conn.execute(
-            """SELECT o.name AS outlet, s.kind, s.url, s.interval_minutes,
-                      s.effective_interval_seconds, s.last_hint, s.last_polled_at,
-                      s.last_success_at, s.last_status, s.last_error, s.consecutive_failures,
-                      s.next_poll_at
-               FROM sources s JOIN outlets o ON o.id = s.outlet_id
-               WHERE s.url = ANY(%s) ORDER BY o.name, s.url""",
-            (urls,),
-        ).fetchall()
+        rows = polling_state(conn, urls)
     finally:
         conn.close()
     known = {row["url"] for row in rows}
