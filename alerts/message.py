@@ -42,6 +42,7 @@ def alert_facts(conn: psycopg.Connection, article_id: int, story_id: int) -> dic
         "language": article["language"],
         "call_status": this["call_status"],
         "evidence": this["evidence"],
+        "confidence": article["confidence"],
         "story": {
             "id": story["id"],
             "title": story["title"],
@@ -127,6 +128,8 @@ def plain_text(facts: dict) -> str:
     ]
     if facts.get("evidence"):
         lines += ["", "Evidence:", f"  \"{one_line(facts['evidence'], 1000)}\""]
+    if facts.get("confidence") is not None:
+        lines.append(f"Confidence: {facts['confidence']:.2f} that the call status is right")
     if facts["earlier"]:
         lines += ["", "Reported before by:"]
         lines += [f"  - {row['outlet']} ({when(row['reported_at'])})" for row in facts["earlier"]]

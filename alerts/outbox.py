@@ -66,7 +66,7 @@ class Outbox:
                                                 assignment.story_id)
         join = Join(outlet=assignment.outlet, language=row["language"],
                     story_status=row["status"], is_new_outlet=assignment.is_new_outlet,
-                    joined_now=assignment.joined_now)
+                    joined_now=assignment.joined_now, confidence=row["confidence"])
         rules = [rule for rule in self.rules if fires(rule, join)]
         if not rules:
             return []

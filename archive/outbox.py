@@ -26,18 +26,19 @@ def listen_for_alerts(conn: psycopg.Connection) -> None:
 
 def article_language_and_story_status(conn: psycopg.Connection, article_id: int,
                                       story_id: int) -> dict:
-    """{"language", "status"}: the article's language, its story's status."""
+    """{"language", "confidence", "status"}: the article's language and classifier
+    confidence, its story's status."""
     return conn.execute(
-        "SELECT a.language, s.status FROM articles a, stories s "
+        "SELECT a.language, a.confidence, s.status FROM articles a, stories s "
         "WHERE a.id = %s AND s.id = %s",
         (article_id, story_id),
     ).fetchone()
 
 
 def article_published_and_language(conn: psycopg.Connection, article_id: int) -> dict:
-    """{"published_at", "language"} of one stored article."""
+    """{"published_at", "language", "confidence"} of one stored article."""
     return conn.execute(
-        "SELECT published_at, language FROM articles WHERE id = %s", (article_id,)
+        "SELECT published_at, language, confidence FROM articles WHERE id = %s", (article_id,)
     ).fetchone()
 
 

@@ -14,7 +14,8 @@ from archive.store import content_fingerprint, decompress_page
 
 # The fields an article's processing decides, as stored, in the order a summary lists them.
 FIELDS = ("title", "text", "canonical_url", "published_at", "language", "authors",
-          "site_name", "contact_story", "call_status", "evidence", "official_stance")
+          "site_name", "contact_story", "call_status", "evidence", "official_stance",
+          "confidence")
 
 
 @dataclass
@@ -108,7 +109,7 @@ def selected_batch(conn: psycopg.Connection, selection: Selection, after: int,
         f"""SELECT a.id, a.url, a.outlet, a.source_id, a.http_status, a.content_type,
                    a.raw_page, a.feed_entry_ids, a.title, a.text, a.canonical_url,
                    a.published_at, a.language, a.authors, a.site_name, a.contact_story,
-                   a.call_status, a.evidence, a.official_stance, o.official
+                   a.call_status, a.evidence, a.official_stance, a.confidence, o.official
             FROM articles a LEFT JOIN outlets o ON o.id = a.outlet_id
             WHERE {where} ORDER BY a.id LIMIT %(limit)s""",
         {**params, "after": after, "limit": limit},
@@ -131,6 +132,7 @@ def update_article(conn: psycopg.Connection, row: dict, new: dict,
                language = %(language)s, authors = %(authors)s, site_name = %(site_name)s,
                contact_story = %(contact_story)s, call_status = %(call_status)s,
                evidence = %(evidence)s, official_stance = %(official_stance)s,
+               confidence = %(confidence)s,
                content_sha256 = %(sha)s,
                extractor_version = coalesce(%(extractor)s, extractor_version),
                classifier_version = %(classifier)s, classified_at = now(),

@@ -393,7 +393,7 @@ def get_article(conn: psycopg.Connection, ref: int | str) -> dict | None:
         f"""SELECT a.id, a.url, a.canonical_url, a.outlet, a.title, a.published_at,
                    a.fetched_at, a.updated_at, a.language, a.authors, a.site_name,
                    a.contact_story, a.call_status, a.evidence, a.classifier_version,
-                   a.text, {REPORTED_AT} AS reported_at,
+                   a.confidence, a.text, {REPORTED_AT} AS reported_at,
                    sa.story_id, sa.is_copy_of, sa.wire,
                    s.title AS story_title, s.status AS story_status
             FROM articles a

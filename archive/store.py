@@ -49,6 +49,7 @@ class ArticleRecord:
     evidence: str | None = None
     classifier_version: str | None = None
     extractor_version: str | None = None
+    confidence: float | None = None  # the classifier's, 0–1
 
     @property
     def fingerprint(self) -> str:
@@ -248,20 +249,20 @@ def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResu
             "sha": article.fingerprint, "entry_ids": article.feed_entry_ids,
             "contact_story": article.contact_story, "call_status": article.call_status,
             "evidence": article.evidence, "classifier_version": article.classifier_version,
-            "extractor_version": article.extractor_version,
+            "extractor_version": article.extractor_version, "confidence": article.confidence,
         }
         row = conn.execute(
             """INSERT INTO articles (url, canonical_url, outlet_id, outlet, source_id, title,
                    published_at, text, language, authors, site_name, http_status, content_type,
                    raw_page, content_sha256, feed_entry_ids, contact_story, call_status,
-                   evidence, classifier_version, classified_at, extractor_version)
+                   evidence, classifier_version, classified_at, extractor_version, confidence)
                VALUES (%(url)s, %(canonical_url)s, %(outlet_id)s, %(outlet)s, %(source_id)s,
                    %(title)s, %(published_at)s, %(text)s, %(language)s, %(authors)s,
                    %(site_name)s, %(http_status)s, %(content_type)s, %(raw_page)s, %(sha)s,
                    %(entry_ids)s, %(contact_story)s, %(call_status)s, %(evidence)s,
                    %(classifier_version)s,
                    CASE WHEN %(classifier_version)s::text IS NULL THEN NULL ELSE now() END,
-                   %(extractor_version)s)
+                   %(extractor_version)s, %(confidence)s)
                ON CONFLICT (url) DO NOTHING
                RETURNING id""",
             params,
@@ -289,6 +290,7 @@ def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResu
                    classified_at = CASE WHEN %(changed)s THEN now() ELSE classified_at END,
                    extractor_version = CASE WHEN %(changed)s THEN %(extractor_version)s
                                             ELSE extractor_version END,
+                   confidence = CASE WHEN %(changed)s THEN %(confidence)s ELSE confidence END,
                    updated_at = CASE WHEN %(changed)s THEN now() ELSE updated_at END
                WHERE id = %(id)s""",
             {**params, "changed": changed, "id": existing["id"]},

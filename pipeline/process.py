@@ -83,5 +83,6 @@ def process(page: FetchedPage, outlet_for: Callable[[str], str]) -> Processed:
         evidence=decision.evidence,
         classifier_version=CLASSIFIER_VERSION,
         extractor_version=EXTRACTOR_VERSION,
+        confidence=round(decision.confidence, 3),  # as precise as calibration is
     )
     return Processed(article, decision)

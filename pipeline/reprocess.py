@@ -158,12 +158,19 @@ def _derive(row: dict, stage: str, summary: Summary
                      "published_at": article.published_at, "language": article.language,
                      "authors": article.authors, "site_name": article.site_name,
                      "contact_story": decision.contact_story,
-                     "call_status": decision.call_status, "evidence": decision.evidence},
+                     "call_status": decision.call_status, "evidence": decision.evidence,
+                     "confidence": _rounded(decision.confidence)},
                     decision, EXTRACTOR_VERSION)
     decision = classify(row["title"], row["text"], row["language"])
     return ({"contact_story": decision.contact_story, "call_status": decision.call_status,
-             "evidence": decision.evidence}, decision,
+             "evidence": decision.evidence, "confidence": _rounded(decision.confidence)},
+            decision,
             EXTRACTOR_VERSION if stage == "extract" else None)
+
+
+def _rounded(confidence: float | None) -> float | None:
+    """To three places, as `process` stores it: an unchanged value then compares equal."""
+    return None if confidence is None else round(confidence, 3)
 
 
 _COUNTED = ("seen", "changed", "not_articles", "without_page")

@@ -138,6 +138,8 @@ class Article(BaseModel):
     call_status: CallStatus | None
     evidence: str | None
     classifier_version: str | None
+    confidence: float | None = Field(
+        default=None, description="0–1: how likely the classifier's decision is right")
     story_id: int | None
     story_title: str | None
     story_status: StoryStatus | None

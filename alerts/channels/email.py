@@ -163,6 +163,9 @@ def alert_html(facts: dict) -> str:
     parts = [f"<h2>{escape(headline(facts))}</h2>", f"<table>{table}</table>"]
     if facts.get("evidence"):
         parts.append(f"<blockquote>{escape(facts['evidence'])}</blockquote>")
+    if facts.get("confidence") is not None:
+        parts.append(f"<p>Confidence {facts['confidence']:.2f} that the call status is "
+                     "right.</p>")
     earlier = "".join(f"<li>{escape(row['outlet'])} ({escape(when(row['reported_at']))})</li>"
                       for row in facts["earlier"])
     parts.append(f"<p>Reported before by:</p><ul>{earlier}</ul>" if earlier

@@ -50,6 +50,9 @@ def alert_blocks(facts: dict) -> list[dict]:
     ]
     if facts.get("evidence"):
         blocks.append({"type": "section", "text": plain(f"“{facts['evidence']}”")})
+    if facts.get("confidence") is not None:
+        blocks.append({"type": "context", "elements": [
+            plain(f"confidence {facts['confidence']:.2f} that the call status is right")]})
     story_line = (f"Story #{story['id']}: {story['title'] or ''} "
                   f"({story['status']}, outlet {story['position']} of {story['outlets']})")
     earlier = "; ".join(f"{row['outlet']} ({when(row['reported_at'])})"

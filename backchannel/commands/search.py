@@ -144,6 +144,8 @@ def run_show(args, settings) -> int:
     ]
     if article["evidence"]:
         lines.append(f"evidence:   \"{article['evidence']}\"")
+    if article.get("confidence") is not None:
+        lines.append(f"confidence: {article['confidence']:.2f} (that the status is right)")
     if article["story_id"]:
         lines.append(f"story:      {article['story_id']} ({article['story_status']}): "
                      f"{article['story_title'] or ''}")

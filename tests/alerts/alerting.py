@@ -35,6 +35,7 @@ ENVOY_MEETING = (
 def report(db, outbox: Outbox | None, outlet: str, key: str, published: str,
            text: str = PHONE_CALL, *, status: str = "unconfirmed", title: str | None = None,
            evidence: str | None = None, language: str = "en",
+           confidence: float | None = None,
            ) -> tuple[int, Assignment | None, list[int]]:
     """Store one outlet's article as classified, put it in its story and record its
     alerts in one transaction; return (article id, assignment, new alert ids)."""
@@ -44,7 +45,8 @@ def report(db, outbox: Outbox | None, outlet: str, key: str, published: str,
             text=text, title=title or f"{outlet} on the reported contact",
             published_at=datetime.fromisoformat(published), language=language,
             contact_story=True, call_status=status,
-            evidence=evidence or text.split(". ")[0] + ".", classifier_version="test"))
+            evidence=evidence or text.split(". ")[0] + ".", classifier_version="test",
+            confidence=confidence))
         assignment = assign_story(db, result.article_id)
         alerts = outbox.record(db, assignment) if (outbox and assignment) else []
     return result.article_id, assignment, alerts
