@@ -1,27 +1,6 @@
 """Section (listing) pages → the article links on them and the next page. Plain
 functions, data in and data out; fetching is the spider's job
-(crawler/spiders/sections.py).
-
-Which links are articles, when the sources file gives no `section_selector`:
-
-1. Where: links inside `<main>` (or `[role=main]`; the whole `<body>` when the page has
-   neither), never inside furniture: `<nav>`, `<aside>`, `<form>`, `<menu>`, a page
-   `<header>`/`<footer>` (those inside an `<article>` card are kept: many themes put the
-   headline link there), ARIA navigation/banner/contentinfo/complementary/search
-   regions, and boxes whose class or id says most-read, popular, trending, promo,
-   sponsor, advert, newsletter, share, social, breadcrumb, pagination, sidebar….
-2. What: a URL on the same site (registered domain; host and port for bare addresses)
-   that looks like an article: a date in the path followed by more (`/2025/03/24/slug`,
-   `/2025-03-24-slug`), a long hyphenated slug (4+ words), or a numeric id of 5+ digits
-   (`/events/president/news/73520`); and not a section, tag, topic, category, author,
-   page, search, login, account, privacy, terms, feed… URL, nor a pagination link
-   (`?page=2`), nor the listing itself.
-
-A configured selector (`css:…` or `xpath:…`) replaces both: every link it selects (or
-every link inside what it selects) is taken, except the listing's own pages.
-
-Scrapy's LinkExtractor does the extraction (base href, relative links, whitespace,
-binary extensions such as .pdf and .jpg left out)."""
+(crawler/spiders/sections.py) (design notes: docs/crawl.md)."""
 
 from __future__ import annotations
 

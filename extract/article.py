@@ -1,18 +1,6 @@
 """Page → article: title, text, published date, authors, site name, canonical URL,
-language. A plain function over stored bytes, so the archive can be re-extracted.
-
-How the body is chosen (measured on the public article-extraction benchmark, see
-bench/extraction.py):
-1. trafilatura in precision mode: the cleanest text on news pages;
-2. when that comes out much shorter than trafilatura's fast balanced mode would give
-   (it sometimes drops the real article), the balanced text instead;
-3. the later chunks of an article that the page splits into several containers of the
-   same class (trafilatura keeps the first);
-4. the page's JSON-LD `articleBody` when it is complete: it replaces an extraction that
-   found nothing, and a text it shows to carry extra matter;
-5. the headline repeated as the first line, and share/newsletter lines at either edge,
-   are dropped (the title has its own field).
-"""
+language. A plain function over stored bytes, so the archive can be re-extracted
+(design notes: docs/extraction.md)."""
 
 from __future__ import annotations
 

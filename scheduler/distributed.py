@@ -1,27 +1,6 @@
 """`backchannel run --role scheduler|worker`: the crawl spread over many processes and
-machines, with procrastinate (PostgreSQL itself as the task queue: no new server).
-
-* The **scheduler** (one per database: it holds the crawler lock) looks for due sources
-  every `tick_seconds`, as the daemon does, and defers one `poll_source` task per due
-  source, with `queueing_lock = "source:ID"` (a source is never queued twice) and
-  `lock = "host:HOST"` (procrastinate runs at most one task per lock at a time across
-  all workers: one poll of a host at a time in the whole cluster, and inside it
-  Scrapy's per-host concurrency and delay). A source whose task is queued or running is
-  not deferred again. It also hands the tasks of dead workers (no heartbeat for
-  `stalled_seconds`) back to the queue.
-* A **worker** (any number, anywhere) runs the tasks: one asyncio reactor for its life,
-  each task a Scrapy crawl of its source through an AsyncCrawlerRunner (fetch, extract,
-  classify, store, record the poll), `worker_concurrency` tasks at once. It also runs
-  alert delivery (the Dispatcher, safe in many processes), and /healthz and /metrics.
-
-Storing is idempotent (unique article URLs, the outbox's unique keys), so a task run
-twice (its worker killed mid-task, the task retried elsewhere) stores and alerts
-nothing twice. procrastinate's schema is created at the first start of either role,
-under an advisory lock; single-machine mode (`--role all`) never touches it.
-
-Knobs beyond the common settings (the TOML file or the environment):
-`worker_concurrency` (4), `stalled_seconds` (30), `heartbeat_seconds` (5), `keep_jobs`
-(0: finished tasks are deleted; 1 keeps them and their events, for audits and tests)."""
+machines, with procrastinate (PostgreSQL itself as the task queue: no new server;
+design notes: docs/distributed.md)."""
 
 from __future__ import annotations
 

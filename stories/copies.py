@@ -1,15 +1,4 @@
-"""Syndicated copies and wire attribution.
-
-A copy is another outlet's republication of an article, often buried in different page
-furniture and sometimes reworded by an "article spinner" (synonyms swapped, quotes
-mangled into `&&`, "has" turned into "has actually"). Plain word shingles break on
-every swapped word, so the shingles here are built from what a spinner leaves alone:
-stemmed content words in pairs (with one word skipped, so a single swap costs little),
-and the sequence of names and numbers, which no spinner touches.
-
-Texts are compared by estimated containment (shared shingles over the smaller set),
-not Jaccard, because page furniture inflates one side only.
-"""
+"""Syndicated copies and wire attribution (design notes: docs/stories.md)."""
 
 from __future__ import annotations
 

@@ -1,22 +1,5 @@
 """Sitemap sources, a part of the crawl's one spider (crawler/spiders/news.py,
-`NewsSpider`, which explains why there is one).
-
-A sitemap source is a sitemap, a sitemap index, or a site's robots.txt (a URL whose
-path is /robots.txt: the sitemaps its `Sitemap:` lines list). Per pass:
-
-* the source's document is fetched conditionally like a feed (If-None-Match /
-  If-Modified-Since, then the body's hash); a sitemap index or robots.txt keeps no
-  validators, since the sitemaps it lists change while it does not;
-* child sitemaps are followed to MAX_DEPTH levels, only those whose `<lastmod>` is
-  within the window (or undated), at most MAX_CHILD_SITEMAPS per index, each fetched
-  with If-Modified-Since at the window's start; gzip'd files (.xml.gz) are unzipped;
-* entries are taken when dated (`<news:publication_date>`, else `<lastmod>`) within
-  the window: since the source's last complete pass (every page it listed fetched, or
-  failed for good: `window_start`) less SLACK, or on its first pass
-  the last `sitemap_first_pass_hours` (48); undated entries are left out (nothing tells
-  a new one from a ten-year-old one); at most MAX_ENTRIES per source, newest first;
-* entries the archive holds, or that another source of this pass requested, are not
-  fetched again. `<news:title>` and the date go with the page, as a feed entry's do."""
+`NewsSpider`, which explains why there is one) (design notes: docs/crawl.md)."""
 
 from __future__ import annotations
 
