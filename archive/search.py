@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import psycopg
 from psycopg import sql
 
+from core.urls import BadURL, normalize_url
+
 STATUSES = ("unconfirmed", "confirmed", "none")
 MAX_LIMIT = 200
 MAX_QUERY = 500
@@ -382,13 +384,37 @@ def export(conn: psycopg.Connection, filters: Filters, batch: int = 1000,
         yield from cursor
 
 
+def unknown_outlets(conn: psycopg.Connection, names: list[str]) -> dict[str, list[str]]:
+    """The names among `names` that no stored outlet has (any case), each with the
+    stored outlets' names closest to it."""
+    import difflib
+
+    stored = [r["name"] for r in conn.execute("SELECT name FROM outlets ORDER BY name")]
+    by_fold = {name.casefold(): name for name in stored}
+    unknown = {}
+    for name in names:
+        if name.casefold() not in by_fold:
+            close = difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.5)
+            unknown[name] = [by_fold[c] for c in close]
+    return unknown
+
+
 def get_article(conn: psycopg.Connection, ref: int | str) -> dict | None:
-    """One article by id or URL, with its story, the article it copies and its copies."""
+    """One article by id or URL (as given, or normalised as the crawl stores it), with its
+    story, the article it copies and its copies."""
     if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
-        condition, value = "a.id = %s", int(ref)
+        digits = str(ref).lstrip("0") or "0"
+        if len(digits) > 19 or int(digits) > 2**63 - 1:
+            return None  # no bigint id is that large
+        condition, params = "a.id = %s", (int(digits),)
     else:
-        condition, value = "(a.url = %s OR a.canonical_url = %s)", str(ref).strip()
-    params = (value, value) if "OR" in condition else (value,)
+        given = str(ref).strip()
+        try:
+            clean = normalize_url(given)
+        except BadURL:
+            clean = given
+        condition = "(a.url = ANY(%s) OR a.canonical_url = ANY(%s))"
+        params = ([given, clean], [given, clean])
     row = conn.execute(
         f"""SELECT a.id, a.url, a.canonical_url, a.outlet, a.title, a.published_at,
                    a.fetched_at, a.updated_at, a.language, a.authors, a.site_name,

@@ -18,6 +18,7 @@ from archive.search import (
     make_filters,
     plain,
     search,
+    unknown_outlets,
 )
 
 SEARCH_COLUMNS = ("id", "reported_at", "outlet", "call_status", "story_id", "rank", "title",
@@ -37,8 +38,10 @@ def add_filters(parser) -> None:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "search", help="full-text search: words, \"phrases\", OR, -exclusions; filters")
-    parser.add_argument("query", nargs="?", default="",
-                        help="web-search syntax; empty: everything the filters let through")
+    parser.add_argument("query", nargs="*", default=[],
+                        help="web-search syntax, as many words as you like; empty: "
+                             "everything the filters let through. A query that starts "
+                             "with -word goes after --: search -- -Peskov Trump")
     add_filters(parser)
     parser.add_argument("--format", choices=["table", "json", "csv"],
                         help="default: table on a terminal, JSON Lines otherwise")
@@ -52,7 +55,7 @@ def register(subparsers) -> None:
     show.set_defaults(handler=run_show)
 
     dump = subparsers.add_parser("export", help="stream the matching archive as JSONL or CSV")
-    dump.add_argument("query", nargs="?", default="", help="optional search query")
+    dump.add_argument("query", nargs="*", default=[], help="optional search query (words)")
     add_filters(dump)
     dump.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     dump.add_argument("--no-text", action="store_true", help="leave out the article texts")
@@ -60,8 +63,16 @@ def register(subparsers) -> None:
 
 
 def _filters(args):
-    return make_filters(args.query, args.outlets, args.status, args.story, args.since,
+    query = " ".join(args.query) if isinstance(args.query, list) else args.query
+    return make_filters(query, args.outlets, args.status, args.story, args.since,
                         args.until, args.language)
+
+
+def _check_outlets(conn, outlets: list[str] | None) -> None:
+    """An outlet filter that names no stored outlet is a mistake, not an empty result."""
+    for name, close in unknown_outlets(conn, outlets or []).items():
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise SearchError(f"--outlet {name!r}: no such outlet in the archive{hint}")
 
 
 def _fail(command: str, exc: Exception) -> int:
@@ -74,6 +85,7 @@ def run_search(args, settings) -> int:
         filters = _filters(args)
         conn = connect(settings)
         try:
+            _check_outlets(conn, args.outlets)
             page = search(conn, filters, limit=args.limit, page=args.page,
                           count=args.page == 1)
         finally:

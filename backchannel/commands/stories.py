@@ -145,12 +145,18 @@ def _read(args, settings) -> int:
         stories = list_stories(conn, status=args.status, since=args.since)
     finally:
         conn.close()
-    print(_json(stories) if args.format == "json" else _stories_table(stories))
+    if args.format == "json":
+        if stories:
+            print(_json(stories))
+        return 0
+    print(_stories_table(stories))
     return 0
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
+    """JSON Lines, as every `--format json` prints: one object a line."""
+    rows = value if isinstance(value, list) else [value]
+    return "\n".join(json.dumps(row, ensure_ascii=False, default=_plain) for row in rows)
 
 
 def _plain(value):

@@ -99,3 +99,38 @@ def test_export_streams_everything_matching(crawled_archive):
     assert "text" not in rows[0] and "exported 2 articles" in harbour.stderr
     bad = run_cli(["export", "--status", "maybe"], env)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_several_words_are_one_query_and_a_leading_minus_follows_two_dashes(crawled_archive):
+    env = crawled_archive.env
+    both = lines(run_cli(["search", "Geneva", "envoy"], env).stdout)
+    assert {r["url"] for r in both} == {crawled_archive.urls["geneva-1"],
+                                        crawled_archive.urls["geneva-2"]}
+    without = run_cli(["search", "--", "-villa", "Geneva"], env)
+    assert without.returncode == 0, without.stderr
+    assert [r["url"] for r in lines(without.stdout)] == [crawled_archive.urls["geneva-1"]]
+
+
+def test_an_unknown_outlet_is_an_error_naming_the_close_ones(crawled_archive):
+    result = run_cli(["search", "Geneva", "--outlet", "Valley Tims"], crawled_archive.env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--outlet 'Valley Tims': no such outlet" in result.stderr
+    assert "did you mean 'Valley Times'" in result.stderr
+
+
+def test_show_finds_a_url_as_the_crawl_stored_it(crawled_archive):
+    url = crawled_archive.urls["geneva-1"]
+    tracked = run_cli(["show", url + "?utm_source=newsletter&utm_medium=email", "--format",
+                       "json"], crawled_archive.env)
+    assert tracked.returncode == 0, tracked.stderr
+    assert json.loads(tracked.stdout)["url"] == url
+    huge = run_cli(["show", "9" * 5000], crawled_archive.env)
+    assert huge.returncode == 1 and "no article" in huge.stderr
+    assert "Traceback" not in huge.stderr
+
+
+def test_stories_json_is_json_lines(crawled_archive):
+    result = run_cli(["stories", "--format", "json"], crawled_archive.env)
+    rows = lines(result.stdout)
+    assert len(rows) == len(result.stdout.strip().splitlines()) >= 2
+    assert all("id" in row and "outlets" in row for row in rows)
