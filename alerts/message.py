@@ -11,6 +11,7 @@ import psycopg
 
 from archive.outbox import article_published_and_language
 from archive.stories import story_timeline
+from core.text import plural
 
 KIND_FIRST = "first_report"
 KIND_NEW_OUTLET = "new_outlet"
@@ -124,7 +125,7 @@ def plain_text(facts: dict) -> str:
         f"Link:      {facts['url']}",
         f"Published: {when(facts['published_at'] or facts['reported_at'])}",
         f"Story:     #{story['id']} {one_line(story['title'] or '', 300)} "
-        f"({story['status']}, {story['outlets']} outlets)",
+        f"({story['status']}, {plural(story['outlets'], 'outlet')})",
     ]
     if facts.get("evidence"):
         lines += ["", "Evidence:", f"  \"{one_line(facts['evidence'], 1000)}\""]
@@ -143,7 +144,7 @@ def plain_text(facts: dict) -> str:
 
 def digest_headline(items: list[dict]) -> str:
     outlets = ", ".join(dict.fromkeys(facts["outlet"] for facts in items))
-    return one_line(f"{len(items)} alerts: new reports from {outlets}")
+    return one_line(f"{plural(len(items), 'alert')}: new reports from {outlets}")
 
 
 def digest_text(items: list[dict]) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from alerts.wiring import Wiring, wiring_from_settings
 from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
+from core.text import plural
 from crawler.items import PassReport
 from crawler.runners import crawl_once
 from crawler.sources import SourcesError
@@ -58,11 +59,12 @@ def _crawl(args, settings, wiring: Wiring) -> int:
     wiring.drain(settings.alert_wait_seconds)
     polls = report.polls.values()
     print(
-        f"polled {len(report.polls)} sources "
+        f"polled {plural(len(report.polls), 'source')} "
         f"({sum(1 for p in polls if p.unchanged)} unchanged), "
-        f"fetched {report.pages_fetched} pages, stored {report.articles_new} new articles"
+        f"fetched {plural(report.pages_fetched, 'page')}, stored "
+        f"{plural(report.articles_new, 'new article')}"
         f" ({report.articles_changed} updated, {report.pages_skipped} skipped), "
-        f"{len(report.alerts)} new alerts"
+        f"{plural(len(report.alerts), 'new alert')}"
     )
     for poll in report.failed_sources:
         print(f"FAILED {poll.source.outlet}: {poll.error or 'no response'}", file=sys.stderr)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from alerts.wiring import wiring_from_settings
 from archive.db import connect
 from archive.search import SearchError, parse_when
+from core.text import plural
 from pipeline.reprocess import STAGES, Summary, reprocess, selection_for
 
 
@@ -78,7 +79,8 @@ def run(args, settings) -> int:
 def summary_lines(summary: Summary) -> list[str]:
     """What the run changed: articles per field, status changes, story changes."""
     resumed = " (resumed after an interrupted run)" if summary.resumed else ""
-    lines = [f"reprocessed {summary.seen} articles from the {summary.stage} stage{resumed}; "
+    lines = [f"reprocessed {plural(summary.seen, 'article')} from the {summary.stage} "
+             f"stage{resumed}; "
              f"{summary.changed} changed"]
     if summary.fields:
         lines.append("fields changed: " + ", ".join(
@@ -101,7 +103,7 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"{summary.without_page} articles have no stored page; re-classified "
                      "from their stored text")
     if summary.alerts:
-        lines.append(f"{len(summary.alerts)} new alerts")
+        lines.append(plural(len(summary.alerts), "new alert"))
     return lines
 
 
