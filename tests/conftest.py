@@ -127,12 +127,31 @@ class CrawledArchive:
         self.env = env  # for run_cli: points at this database
 
 
+def crawl_invented_archive(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """`backchannel crawl` of our invented reports (tests/newsroom.py ARCHIVE_REPORTS)
+    and, when ../shared is there, the five seeds; returns report key → article URL."""
+    from newsroom import SEED_LAYOUT, Newsroom, feed_path, publish_archive, publish_seeds
+
+    room = Newsroom()
+    try:
+        urls = publish_archive(room)
+        feeds = {outlet: ["/rss.xml"] for outlet in room.sites}
+        if SEEDS.is_dir() and any(SEEDS.glob("*.txt")):
+            urls.update(publish_seeds(room, SEEDS))
+            feeds.update({s.outlet: [feed_path(s)] for s in SEED_LAYOUT})
+        sources = folder / "sources.toml"
+        sources.write_text(room.sources_toml(feeds), encoding="utf-8")
+        result = run_cli(["crawl", "--sources", str(sources)], env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    finally:
+        room.close()
+    return urls
+
+
 @pytest.fixture(scope="module")
 def crawled_archive(pg_server, tmp_path_factory) -> CrawledArchive:
     """Our invented reports (tests/newsroom.py ARCHIVE_REPORTS) and, when ../shared is
     there, the five seeds, crawled once for the whole module. Read-only for tests."""
-    from newsroom import SEED_LAYOUT, Newsroom, feed_path, publish_archive, publish_seeds
-
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
@@ -142,19 +161,7 @@ def crawled_archive(pg_server, tmp_path_factory) -> CrawledArchive:
     env.update(BACKCHANNEL_DATABASE_URL=url, BACKCHANNEL_HOME=str(tmp / "home"),
                BACKCHANNEL_DOWNLOAD_DELAY="0", BACKCHANNEL_DOWNLOAD_TIMEOUT="15",
                PYTHONUNBUFFERED="1")
-    room = Newsroom()
-    try:
-        urls = publish_archive(room)
-        feeds = {outlet: ["/rss.xml"] for outlet in {r for r in room.sites}}
-        if SEEDS.is_dir() and any(SEEDS.glob("*.txt")):
-            urls.update(publish_seeds(room, SEEDS))
-            feeds.update({s.outlet: [feed_path(s)] for s in SEED_LAYOUT})
-        sources = tmp / "sources.toml"
-        sources.write_text(room.sources_toml(feeds), encoding="utf-8")
-        result = run_cli(["crawl", "--sources", str(sources)], env)
-        assert result.returncode == 0, result.stderr[-3000:]
-    finally:
-        room.close()
+    urls = crawl_invented_archive(env, tmp)
     yield CrawledArchive(url, urls, env)
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,8 +11,8 @@ import time
 
 import psycopg
 import pytest
-from conftest import ROOT, run_cli
-from newsroom import SEED_LAYOUT, Newsroom, feed_path, publish_archive, publish_seeds
+from conftest import ROOT, crawl_invented_archive, run_cli
+from newsroom import SEED_LAYOUT
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
@@ -22,18 +22,7 @@ from archive.db import connect
 @pytest.fixture
 def crawled(cli_env, db, tmp_path, seeds_dir):
     """The invented reports and the seeds, crawled fresh."""
-    room = Newsroom()
-    try:
-        publish_archive(room)
-        feeds = {outlet: ["/rss.xml"] for outlet in room.sites}
-        publish_seeds(room, seeds_dir)
-        feeds.update({s.outlet: [feed_path(s)] for s in SEED_LAYOUT})
-        sources = tmp_path / "sources.toml"
-        sources.write_text(room.sources_toml(feeds), encoding="utf-8")
-        result = run_cli(["crawl", "--sources", str(sources)], cli_env)
-        assert result.returncode == 0, result.stderr[-3000:]
-    finally:
-        room.close()
+    crawl_invented_archive(cli_env, tmp_path)
     return db
 
 
