@@ -1,1 +1,2 @@
-"""Collecting and understanding pages: feeds, spiders, extraction, classification."""
+"""Fetching: the sources file, feeds, sitemaps and section pages, the Scrapy spider, its
+middlewares and item pipeline, the network guard, and planning and running a pass."""
