@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,8 +169,11 @@ def _feedparser(body: bytes, content_type: str | None):
     failure: Exception | None = None
     for attempt in attempts:
         try:
-            return feedparser.parse(attempt, response_headers=headers, sanitize_html=False,
-                                    resolve_relative_uris=False), attempt is not body
+            # a stream, never bytes: feedparser first tries open() on bytes or a str,
+            # so a body naming /etc/hostname or /dev/zero would be read as that file
+            return feedparser.parse(io.BytesIO(attempt), response_headers=headers,
+                                    sanitize_html=False, resolve_relative_uris=False), \
+                attempt is not body
         except Exception as exc:  # a parser crash on hostile bytes is an unreadable feed
             failure = failure or exc
     raise FeedError(f"unreadable feed ({type(failure).__name__}: "
@@ -272,21 +276,24 @@ def cut_entries(body: bytes, keep: int) -> bytes:
         text = _XML_ENCODING.sub(rb"\1utf-8\2", text, count=1)
     stack: list[tuple[str, bool]] = []  # open elements: name, whether an entry
     entries: list[int] = []  # byte offsets of the entries' start tags
+    inside = 0  # entries open on the stack: counted, so that nesting stays linear
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def start(name: str, attrs) -> None:
-        is_entry = name.rpartition(":")[2].lower() in _ENTRY_NAMES and not any(
-            entry for _, entry in stack)
+        nonlocal inside
+        is_entry = not inside and name.rpartition(":")[2].lower() in _ENTRY_NAMES
         if is_entry:
+            inside += 1
             entries.append(parser.CurrentByteIndex)
             if len(entries) > keep:
                 raise _Enough
         stack.append((name, is_entry))
 
     def end(name: str) -> None:
-        if stack:
-            stack.pop()
+        nonlocal inside
+        if stack and stack.pop()[1]:
+            inside -= 1
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
