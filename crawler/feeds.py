@@ -1,5 +1,7 @@
 """Feed bytes → entries, with feedparser as the parser only (its own fetching has no
-timeout; fetching is Scrapy's job). Malformed feeds keep whatever entries parse.
+timeout; fetching is Scrapy's job), and crawler/jsonfeed.py for JSON Feed. Malformed
+feeds keep whatever entries parse. feedparser is given a stream, never bytes or a str:
+it would try to open() those as a path first.
 
 Feeds are written by strangers, so before feedparser sees a body:
 * a DOCTYPE declaring external entities (XXE), parameter entities, or entities that
@@ -23,6 +25,7 @@ from xml.parsers import expat
 import feedparser
 
 from core.urls import BadURL, normalize_url
+from crawler.jsonfeed import JSONFeedError, looks_like_json, read_json_feed
 from extract.charset import plausible_date, storable
 
 MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
@@ -93,9 +96,16 @@ def _entry_link(entry: dict) -> str | None:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse RSS or Atom. Raises FeedError when the body is no feed (or a hostile one,
-    see the module docstring); otherwise returns every usable entry (at most
+    """Parse RSS, Atom or JSON Feed (told apart by content, not by Content-Type). Raises
+    FeedError when the body is no feed (or a hostile one, see the module docstring);
+    otherwise returns every usable entry (at most
     MAX_ENTRIES), de-duplicated by normalised URL, with problems listed."""
+    if looks_like_json(_as_utf8(body)):
+        try:
+            parsed = read_json_feed(body)
+        except JSONFeedError as exc:
+            raise FeedError(str(exc)) from None
+        return _entries(parsed, url, list(parsed.problems))
     refused = entity_problem(body)
     if refused:
         raise FeedError(refused)
@@ -113,6 +123,13 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if parsed.get("bozo"):
         problems.insert(0, "malformed feed, parsed leniently: "
                            f"{clean_text(parsed.get('bozo_exception'), 300)}")
+    return _entries(parsed, url, problems)
+
+
+def _entries(parsed, url: str, problems: list[str]) -> ParsedFeed:
+    """The feed's usable entries, from feedparser's result or a JSON Feed read into its
+    shape (`feed` and `entries` dicts): links resolved and normalised, de-duplicated,
+    at most MAX_ENTRIES, dates checked."""
     # Relative links: "/path" against the feed's own URL; "path" against the feed's
     # <link> when that is a web address, else the feed's URL.
     channel = parsed.feed.get("link")
