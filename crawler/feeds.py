@@ -1,5 +1,7 @@
 """Feed bytes → entries, with feedparser as the parser only (its own fetching has no
-timeout; fetching is Scrapy's job). Malformed feeds keep whatever entries parse.
+timeout; fetching is Scrapy's job), and crawler/jsonfeed.py for JSON Feed. Malformed
+feeds keep whatever entries parse. feedparser is given a stream, never bytes or a str:
+it would try to open() those as a path first.
 
 Feeds are written by strangers, so before feedparser sees a body:
 * a DOCTYPE declaring external entities (XXE), parameter entities, or entities that
@@ -14,6 +16,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +25,7 @@ from xml.parsers import expat
 import feedparser
 
 from core.urls import BadURL, normalize_url
+from crawler.jsonfeed import JSONFeedError, looks_like_json, read_json_feed
 from extract.charset import plausible_date, storable
 
 MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
@@ -92,9 +96,16 @@ def _entry_link(entry: dict) -> str | None:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse RSS or Atom. Raises FeedError when the body is no feed (or a hostile one,
-    see the module docstring); otherwise returns every usable entry (at most
+    """Parse RSS, Atom or JSON Feed (told apart by content, not by Content-Type). Raises
+    FeedError when the body is no feed (or a hostile one, see the module docstring);
+    otherwise returns every usable entry (at most
     MAX_ENTRIES), de-duplicated by normalised URL, with problems listed."""
+    if looks_like_json(_as_utf8(body)):
+        try:
+            parsed = read_json_feed(body)
+        except JSONFeedError as exc:
+            raise FeedError(str(exc)) from None
+        return _entries(parsed, url, list(parsed.problems))
     refused = entity_problem(body)
     if refused:
         raise FeedError(refused)
@@ -112,6 +123,13 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if parsed.get("bozo"):
         problems.insert(0, "malformed feed, parsed leniently: "
                            f"{clean_text(parsed.get('bozo_exception'), 300)}")
+    return _entries(parsed, url, problems)
+
+
+def _entries(parsed, url: str, problems: list[str]) -> ParsedFeed:
+    """The feed's usable entries, from feedparser's result or a JSON Feed read into its
+    shape (`feed` and `entries` dicts): links resolved and normalised, de-duplicated,
+    at most MAX_ENTRIES, dates checked."""
     # Relative links: "/path" against the feed's own URL; "path" against the feed's
     # <link> when that is a web address, else the feed's URL.
     channel = parsed.feed.get("link")
@@ -168,8 +186,11 @@ def _feedparser(body: bytes, content_type: str | None):
     failure: Exception | None = None
     for attempt in attempts:
         try:
-            return feedparser.parse(attempt, response_headers=headers, sanitize_html=False,
-                                    resolve_relative_uris=False), attempt is not body
+            # a stream, never bytes: feedparser first tries open() on bytes or a str,
+            # so a body naming /etc/hostname or /dev/zero would be read as that file
+            return feedparser.parse(io.BytesIO(attempt), response_headers=headers,
+                                    sanitize_html=False, resolve_relative_uris=False), \
+                attempt is not body
         except Exception as exc:  # a parser crash on hostile bytes is an unreadable feed
             failure = failure or exc
     raise FeedError(f"unreadable feed ({type(failure).__name__}: "
@@ -272,21 +293,24 @@ def cut_entries(body: bytes, keep: int) -> bytes:
         text = _XML_ENCODING.sub(rb"\1utf-8\2", text, count=1)
     stack: list[tuple[str, bool]] = []  # open elements: name, whether an entry
     entries: list[int] = []  # byte offsets of the entries' start tags
+    inside = 0  # entries open on the stack: counted, so that nesting stays linear
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def start(name: str, attrs) -> None:
-        is_entry = name.rpartition(":")[2].lower() in _ENTRY_NAMES and not any(
-            entry for _, entry in stack)
+        nonlocal inside
+        is_entry = not inside and name.rpartition(":")[2].lower() in _ENTRY_NAMES
         if is_entry:
+            inside += 1
             entries.append(parser.CurrentByteIndex)
             if len(entries) > keep:
                 raise _Enough
         stack.append((name, is_entry))
 
     def end(name: str) -> None:
-        if stack:
-            stack.pop()
+        nonlocal inside
+        if stack and stack.pop()[1]:
+            inside -= 1
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end

@@ -105,6 +105,11 @@ def _furniture() -> str:
 _NOT_FURNITURE = f"[not({_furniture()})]"
 MAIN_LINKS = f"(//main | //*[@role='main'])//a[@href]{_NOT_FURNITURE}"
 BODY_LINKS = f"//body//a[@href]{_NOT_FURNITURE}"
+HEADINGS = ("h1", "h2", "h3", "h4")
+# A link inside a heading, or holding one: a teaser's headline.
+_IN_HEADING = "[" + " or ".join([f"ancestor::{h}" for h in HEADINGS]
+                                + [f".//{h}" for h in HEADINGS]) + "]"
+HEADLINE_WORDS = 5  # a link text of this many words reads as a headline
 
 
 def same_site(url: str, other: str) -> bool:
@@ -154,6 +159,19 @@ def _dated(segments: list[str]) -> bool:
     return bool(match) and bool(re.search(r"[a-z]", last))
 
 
+def _date_archive(segments: list[str]) -> bool:
+    """A path ending in a date and nothing else: /2025/03/24/, /by-date/24.03.2025,
+    /archive/2025-03: a listing of the day, month or year, however its link reads."""
+    for segment in reversed(segments):
+        stem = _stem(segment)
+        if not re.fullmatch(r"[\d.\-_]+", stem):
+            return False
+        if any(_is_year(part) or re.fullmatch(r"(19[89]\d|20\d\d)\d{2,4}", part)
+               for part in re.split(r"[.\-_]", stem)):
+            return True
+    return False
+
+
 def _slug(segments: list[str]) -> bool:
     """A long hyphenated slug: 4+ words, 2+ of them alphabetic, 16+ characters."""
     if not segments:
@@ -168,9 +186,12 @@ def _numeric_id(segments: list[str]) -> bool:
     return bool(segments) and bool(re.search(r"(?<!\d)\d{5,}(?!\d)", _stem(segments[-1])))
 
 
-def article_url_problem(url: str, page_url: str, section_url: str | None = None) -> str | None:
+def article_url_problem(url: str, page_url: str, section_url: str | None = None,
+                        headline: bool = False) -> str | None:
     """None when `url`, a link on the listing `page_url`, looks like an article of the
-    same site; otherwise why not."""
+    same site; otherwise why not. A `headline` link (one wrapping a heading, or a
+    sentence, in the main content) is an article whatever its URL looks like, unless it
+    is the listing, pagination, or a tag, author… page."""
     if not same_site(url, page_url):
         return "another site"
     segments = _segments(url)
@@ -184,7 +205,9 @@ def article_url_problem(url: str, page_url: str, section_url: str | None = None)
     for segment in segments:
         if _stem(segment) in DENIED_SEGMENTS:
             return f"a /{_stem(segment)}/ page"
-    if _dated(segments) or _slug(segments) or _numeric_id(segments):
+    if headline and _date_archive(segments):
+        return "a date archive page"
+    if headline or _dated(segments) or _slug(segments) or _numeric_id(segments):
         return None
     return "no date, numeric id or long slug in the URL"
 
@@ -251,6 +274,7 @@ def section_links(body: bytes, url: str, content_type: str | None = None,
     else:
         region = MAIN_LINKS if response.xpath("//main | //*[@role='main']") else BODY_LINKS
         extractor = LinkExtractor(restrict_xpaths=region, unique=True)
+    headlines = set() if selector else _headline_urls(response, region)
     seen: set[str] = set()
     for link in extractor.extract_links(response):
         try:
@@ -264,13 +288,26 @@ def section_links(body: bytes, url: str, content_type: str | None = None,
         if found in (url, section_url, result.next_page):
             result.rejected[found] = "the listing itself or its next page"
             continue
-        problem = None if selector else article_url_problem(found, url, section_url)
+        text = " ".join((link.text or "").split())
+        headline = found in headlines or len(text.split()) >= HEADLINE_WORDS
+        problem = None if selector else article_url_problem(found, url, section_url,
+                                                            headline)
         if problem:
             result.rejected[found] = problem
             continue
         if len(result.articles) >= max_links:
             result.rejected[found] = f"more than {max_links} links on the page"
             continue
-        text = " ".join((link.text or "").split())
         result.articles.append(SectionLink(found, text if len(text.split()) >= 3 else None))
     return result
+
+
+def _headline_urls(response: HtmlResponse, region: str) -> set[str]:
+    """The normalised URLs of the region's links that wrap a heading or sit in one."""
+    urls: set[str] = set()
+    for href in response.xpath(f"{region}{_IN_HEADING}/@href").getall():
+        try:
+            urls.add(normalize_url(response.urljoin(href.strip())))
+        except (BadURL, ValueError):
+            continue
+    return urls

@@ -61,9 +61,14 @@ class ParsedSitemap:
     problems: list[str] = field(default_factory=list)
 
 
+_ITEM_OF = {"urlset": "url", "sitemapindex": "sitemap"}
+STRAY = "stray element"  # the key NewsSitemap gives an element foreign to the document
+
+
 class NewsSitemap(Sitemap):
     """Scrapy's sitemap parser, also keeping `<news:news>`'s nested fields, as
-    `news_title`, `news_publication_date`… beside `loc` and `lastmod`."""
+    `news_title`, `news_publication_date`… beside `loc` and `lastmod`; an element of the
+    other kind of document (a stray `<sitemap>` in a `<urlset>`) is marked STRAY."""
 
     __slots__ = ()
 
@@ -76,7 +81,10 @@ class NewsSitemap(Sitemap):
                 name = self._get_tag_name(sub)
                 if name in NEWS_FIELDS and sub.text and sub.text.strip():
                     news[f"news_{name}"] = sub.text.strip()
-        entry = super()._process_sitemap_element(elem)
+        name = self._get_tag_name(elem)
+        entry = super()._process_sitemap_element(elem)  # also frees the element
+        if entry is not None and name != _ITEM_OF.get(self.type):
+            return {STRAY: name}  # a <sitemap> in a <urlset> (or a <url> in an index)
         if entry is not None:
             entry.pop("news", None)
             entry.update(news)
@@ -141,6 +149,10 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     count = 0
     try:
         for item in document:
+            if STRAY in item:
+                parsed.problems.append(f"a <{item[STRAY]}> element inside a "
+                                       f"<{parsed.kind}>; ignored")
+                continue
             count += 1
             if count > MAX_URLS_PER_DOCUMENT:
                 parsed.problems.append(f"more than {MAX_URLS_PER_DOCUMENT} entries; "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.urls import BadURL, normalize_url
 from crawler.netguard import PrivateAddressRefused, check_url
@@ -85,3 +89,74 @@ print(results)
     assert "('refused', 'DNS lookup failed: localhost resolves to a private" in result.stdout, \
         result.stdout + result.stderr
     assert "('ok', '127.0.0.1')" in result.stdout
+
+
+# --- queries: every key kept but the trackers; a fixed point ------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    # SPIP: the article is a bare key; articles and briefs are different pages
+    ("https://www.site.fr/spip.php?article1342", "https://www.site.fr/spip.php?article1342"),
+    ("https://www.site.fr/spip.php?breve1342", "https://www.site.fr/spip.php?breve1342"),
+    ("https://www.site.fr/spip.php?page=article&id_article=7",
+     "https://www.site.fr/spip.php?id_article=7&page=article"),
+    ("http://a.example/news?123", "http://a.example/news?123"),
+    ("http://a.example?123", "http://a.example/?123"),
+    ("http://a.example/p?a=&b", "http://a.example/p?a=&b"),
+    ("http://a.example/p?id=5&&", "http://a.example/p?id=5"),
+    ("http://a.example/?", "http://a.example/"),
+    # trackers go, whatever their case; other keys stay, also ones courlan dropped
+    ("https://a.example/x?utm_source=rss&UTM_Medium=feed&id=3", "https://a.example/x?id=3"),
+    ("https://a.example/x?fbclid=IwAR0&gclid=Cj0&msclkid=1&article9",
+     "https://a.example/x?article9"),
+    ("https://a.example/x?gallery=3&source=wire&global=1&session=2",
+     "https://a.example/x?gallery=3&global=1&session=2&source=wire"),
+    # fragments, ports, host case
+    ("https://a.example/x?article1#comments", "https://a.example/x?article1"),
+    ("https://a.example/x#?utm_source=a", "https://a.example/x"),
+    ("HTTPS://WWW.A.Example:443/X?Article1", "https://www.a.example/X?Article1"),
+    ("http://a.example:80/x", "http://a.example/x"),
+    ("http://a.example:8080/x?1", "http://a.example:8080/x?1"),
+    # one percent-encoding
+    ("http://a.example/p?q=caf%c3%a9&y=%7e&z=%2f&s=a+b%20c",
+     "http://a.example/p?q=caf%C3%A9&s=a+b+c&y=~&z=%2F"),
+    ("http://a.example/p?q=café", "http://a.example/p?q=caf%C3%A9"),
+    ("http://a.example/p?%FF=1", "http://a.example/p?%FF=1"),
+    ("http://a.example/p?k=%2B", "http://a.example/p?k=%2B"),
+])
+def test_queries_keep_every_key_but_trackers(raw, expected):
+    once = normalize_url(raw)
+    assert once == expected
+    assert normalize_url(once) == once
+
+
+def test_bare_key_queries_stay_distinct():
+    urls = {normalize_url(f"https://www.site.fr/spip.php?{kind}{n}")
+            for kind in ("article", "breve") for n in range(1, 11)}
+    assert len(urls) == 20
+
+
+_query_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
+                      max_size=12)
+_query_part = st.one_of(
+    _query_text,
+    st.tuples(_query_text, _query_text).map("=".join),
+    st.sampled_from(["utm_source=x", "fbclid=1", "article12", "123", "%7e=%2f", "a+b=c%20d",
+                     "%FF", "=", "&", "%", "%zz", "#", "?"]),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(path=st.sampled_from(["", "/", "/spip.php", "/a/../b/", "/%7Euser/x y"]),
+       parts=st.lists(_query_part, max_size=6),
+       host=st.sampled_from(["a.example", "WWW.A.Example", "a.example:8080", "a.example:80"]))
+def test_normalising_is_a_fixed_point(path, parts, host):
+    raw = f"http://{host}{path}?{'&'.join(parts)}"
+    try:
+        once = normalize_url(raw)
+    except BadURL:
+        return
+    assert normalize_url(once) == once, (raw, once)
+    assert "utm_source" not in once and "fbclid" not in once
+    for part in urlsplit(raw).query.split("&"):  # a plain, non-tracking bare key stays
+        if part.isalnum() and part.isascii() and part.lower() != "ref":
+            assert part in urlsplit(once).query.split("&"), (raw, once)
