@@ -20,7 +20,7 @@ from web.app import create_app
 sys.path.insert(0, str(ROOT / "bench"))
 from web_load import keep_alive_probe, load, summary  # noqa: E402  (the bench's client)
 
-WAIT = 1.0  # seconds a request may wait for a connection
+WAIT = 2.0  # seconds a request may wait for a connection
 MARGIN = 4.0  # for the query, the page and a slow test machine: far below a hang
 
 
@@ -40,7 +40,10 @@ def test_fifty_clients_on_two_connections_all_get_an_answer(small_server):
     assert found["503_without_retry_after"] == 0, found
     slowest = max(answers, key=lambda a: a.seconds)
     assert slowest.seconds <= WAIT + MARGIN, (slowest, found)
-    assert found["ok"] > 0, found
+    # 50 clients served in turn by 2 connections wait well under WAIT each (the queries
+    # take milliseconds here): a 503 means connections sat idle while requests waited,
+    # as when blocked threads could not give theirs back
+    assert found["503"] == 0 and found["ok"] == found["requests"], found
     # every client's last request was answered before the level ended, plus the bound
     assert wall <= 3 + WAIT + MARGIN, found
     assert httpx.get(url + "/api/stories", timeout=WAIT + MARGIN).status_code == 200
@@ -69,7 +72,7 @@ def test_no_free_connection_is_a_503_with_retry_after_within_the_wait(small_serv
             pool.putconn(conn)
     for response, seconds in answers:
         assert response.status_code == 503, response.text
-        assert response.headers["retry-after"] == "1"
+        assert response.headers["retry-after"] == "2"
         assert seconds <= WAIT + MARGIN
     api = [r for r, _ in answers if r.request.url.path.startswith("/api")]
     assert all("try again" in r.json()["detail"] for r in api)
