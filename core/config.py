@@ -45,6 +45,9 @@ class Settings:
     health_port: int = 9108
     health_max_age_minutes: float = 15.0  # /healthz fails when no pass ended this recently
     log_level: str = "INFO"
+    # The web server (`backchannel serve`)
+    web_pool_size: int = 8  # database connections it holds at most
+    web_pool_timeout_seconds: float = 3.0  # a request waits this long for one, then a 503
     # Alert channels (see alerts/). URLs and passwords are secrets: never in a repr or log.
     smtp_url: str | None = field(default=None, repr=False)
     email_from: str | None = None

@@ -4,7 +4,7 @@ OpenAPI document states every limit the server enforces."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import psycopg
@@ -44,7 +44,7 @@ Outlet = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 REPEATABLE = {"outlet"}
 
 
-def single_values(request: Request) -> None:
+async def single_values(request: Request) -> None:
     """A parameter given twice is refused, not silently resolved to its last value."""
     for name in request.query_params:
         if name not in REPEATABLE and len(request.query_params.getlist(name)) > 1:
@@ -56,9 +56,11 @@ router = APIRouter(prefix="/api", tags=["archive"], dependencies=[Depends(single
                               422: {"model": Error, "description": "a parameter is wrong"}})
 
 
-def connection(request: Request) -> Iterator[psycopg.Connection]:
-    """A pooled connection for the length of one request."""
-    with request.app.state.pool.connection() as conn:
+async def connection(request: Request) -> AsyncIterator[psycopg.Connection]:
+    """A pooled connection for the length of one request, waited for on the event loop
+    (see web.db.WebPool): async, so that neither taking it nor giving it back needs a
+    thread of the pool that runs the routes themselves."""
+    async with request.app.state.pool.connection() as conn:
         yield conn
 
 

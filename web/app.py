@@ -1,14 +1,15 @@
 """The app factory: routes, templates, errors and the guard put together.
 
-`create_app(database_url, token)` is all a server (uvicorn in `backchannel serve`, or a
-test) needs; nothing is read from the environment here, so tests can build as many
-differently configured apps as they like."""
+`create_app(database_url, token, pool_size, pool_wait_seconds)` is all a server
+(uvicorn in `backchannel serve`, or a test) needs; nothing is read from the environment
+here, so tests can build as many differently configured apps as they like."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import logging
+import math
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from archive.db import ping
 from archive.search import SearchError
 from core import __version__
 from web import api, pages
-from web.db import make_pool
+from web.db import Busy, WebPool
 from web.guard import COOKIE, Guard, RedactToken, wants_json
 from web.models import Error, Health
 from web.queries import parameter_of
@@ -41,15 +42,18 @@ Datetimes are ISO 8601 (UTC). A wrong parameter is a 422 whose `parameter` names
 `limit` above its maximum is refused (422), not clamped."""
 
 
-def create_app(database_url: str, token: str | None = None) -> FastAPI:
-    pool = make_pool(database_url)
+def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
+               pool_wait_seconds: float = 3.0) -> FastAPI:
+    """`pool_size` connections at most; a request that finds none free within
+    `pool_wait_seconds` gets a 503 with Retry-After."""
+    pool = WebPool(database_url, pool_size, pool_wait_seconds)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactToken) for f in access_log.filters):
         access_log.addFilter(RedactToken())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool.open(wait=False)  # the server starts even if the database is a moment late
+        pool.open()
         try:
             yield
         finally:
@@ -74,14 +78,16 @@ def create_app(database_url: str, token: str | None = None) -> FastAPI:
     @app.get("/healthz", response_model=Health, tags=["health"],
              responses={503: {"model": Error, "description": "the database does not answer"}},
              openapi_extra={"security": []}, summary="200 when the database answers")
-    def healthz() -> Response | dict:
+    async def healthz() -> Response | dict:
         try:
-            with pool.connection(timeout=5) as conn:
-                ping(conn)
+            await pool.run(ping)
+        except Busy as exc:
+            return JSONResponse({"detail": str(exc), "parameter": None}, 503,
+                                headers={"retry-after": _retry_after(pool)})
         except (PoolTimeout, psycopg.Error) as exc:
             log.warning("healthz: database unavailable: %s", type(exc).__name__)
             return JSONResponse({"detail": "the database does not answer", "parameter": None},
-                                503)
+                                503, headers={"retry-after": _retry_after(pool)})
         return {"status": "ok"}
 
     app.include_router(api.router)
@@ -90,6 +96,11 @@ def create_app(database_url: str, token: str | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)
     app.add_middleware(Guard, token=app.state.token)
     return app
+
+
+def _retry_after(pool: WebPool) -> str:
+    """Whole seconds (RFC 9110): about as long as a request may wait for a connection."""
+    return str(max(1, math.ceil(pool.wait_seconds)))
 
 
 def _openapi(app: FastAPI) -> dict:
@@ -136,11 +147,19 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), None, exc.headers)
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        log.warning("busy: %s %s waited %g s for a database connection", request.method,
+                    request.url.path, request.app.state.pool.wait_seconds)
+        return _error(request, 503, str(exc),
+                      headers={"retry-after": _retry_after(request.app.state.pool)})
+
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", type(exc).__name__)
-        return _error(request, 503, "the database does not answer; try again shortly")
+        return _error(request, 503, "the database does not answer; try again shortly",
+                      headers={"retry-after": _retry_after(request.app.state.pool)})
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

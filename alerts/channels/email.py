@@ -39,6 +39,7 @@ class EmailChannel:
         self.scheme, self.host, self.port = scheme, host, port
         self.username, self.password = username, password
         self.sender, self.recipients, self.timeout = sender, recipients, timeout
+        self._tls: ssl.SSLContext | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailChannel:
@@ -65,6 +66,14 @@ class EmailChannel:
                    username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None,
                    sender=sender, recipients=recipients, timeout=settings.alert_timeout)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Built once per channel, on first use: loading the system's CA certificates
+        costs 50-70 ms, more than the rest of a delivery to a nearby server. Dropped after
+        a certificate is not trusted, so a CA bundle fixed meanwhile counts on the retry."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def describe(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port} to {', '.join(self.recipients)}"
@@ -100,17 +109,16 @@ class EmailChannel:
 
     def _send(self, msg: EmailMessage) -> str:
         where = f"SMTP server {self.host}:{self.port}"
-        context = ssl.create_default_context()
         try:
             if self.scheme == "smtps":
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                          context=context)
+                                          context=self.tls_context())
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             try:
                 client.ehlo()
                 if self.scheme == "smtp" and client.has_extn("starttls"):
-                    client.starttls(context=context)
+                    client.starttls(context=self.tls_context())
                     client.ehlo()
                 elif self.scheme == "smtp" and self.password and not _is_loopback(self.host):
                     raise DeliveryError(f"{where} does not offer STARTTLS; refusing to send "
@@ -138,6 +146,7 @@ class EmailChannel:
             raise DeliveryError(f"{where} answered {exc.smtp_code} {_text(exc.smtp_error)}",
                                 transient=400 <= exc.smtp_code < 500) from None
         except ssl.SSLCertVerificationError as exc:
+            self._tls = None
             raise DeliveryError(f"{where}: TLS certificate not trusted: {exc.verify_message}",
                                 transient=False) from None
         except TimeoutError:

@@ -48,9 +48,13 @@ def is_loopback(host: str) -> bool:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """Bind first, so a busy port is a one-line error rather than a uvicorn traceback."""
+    """Bind first, so a busy port is a one-line error rather than a uvicorn traceback.
+
+    The protocol is named (IPPROTO_TCP, not 0): asyncio sets TCP_NODELAY only on
+    connections whose socket says TCP, and without it every keep-alive request after the
+    first waited about 40 ms for the client's delayed ACK (Nagle)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
@@ -75,6 +79,14 @@ def run(args, settings) -> int:
     if not 0 <= args.port <= 65535:
         print(f"backchannel serve: --port {args.port} is not a port number", file=sys.stderr)
         return 2
+    if settings.web_pool_size < 1:
+        print(f"backchannel serve: web_pool_size must be at least 1, not "
+              f"{settings.web_pool_size}", file=sys.stderr)
+        return 2
+    if not settings.web_pool_timeout_seconds > 0:
+        print(f"backchannel serve: web_pool_timeout_seconds must be more than 0, not "
+              f"{settings.web_pool_timeout_seconds:g}", file=sys.stderr)
+        return 2
     url = database_url(settings)
     connect(url).close()  # migrate once, and fail early with a clear message
     try:
@@ -88,7 +100,8 @@ def run(args, settings) -> int:
     print(f"backchannel serve: http://{shown}:{port}/ (API docs at /docs; "
           f"{'token required' if token else 'no token'}); Ctrl-C stops", file=sys.stderr,
           flush=True)
-    config = uvicorn.Config(create_app(url, token), log_config=None, access_log=False,
+    app = create_app(url, token, settings.web_pool_size, settings.web_pool_timeout_seconds)
+    config = uvicorn.Config(app, log_config=None, access_log=False,
                             proxy_headers=False, server_header=False, lifespan="on")
     # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again: turn that
     # into a normal return, so a stop by systemd, Kubernetes or Ctrl-C exits 0.

@@ -18,10 +18,12 @@ from archive.db import connect
 
 
 @contextmanager
-def running(app) -> Iterator[str]:
-    """Serve `app` until the block ends; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+def running(app, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve `app` until the block ends (on `sock` if given, bound but not listening);
+    yields its base URL."""
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
                                            lifespan="on"))
