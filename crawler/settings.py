@@ -14,7 +14,7 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
         "CONCURRENT_REQUESTS": settings.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests_per_domain,
         "DOWNLOAD_DELAY": settings.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,  # ±50 %, as RANDOMIZE_DOWNLOAD_DELAY (deprecated) did
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": settings.download_delay,
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
