@@ -64,8 +64,11 @@ def run_status(args, settings) -> int:
     now = datetime.now(UTC)
     for row in rows:
         interval = _minutes(row["interval_minutes"])
-        if row["effective_interval_seconds"]:
-            interval = (f"{_minutes(row['effective_interval_seconds'] / 60)} "
+        effective = row["effective_interval_seconds"]
+        if effective and row["last_hint"] == "configured":
+            interval = f"{interval} (as configured)"
+        elif effective:
+            interval = (f"{_minutes(effective / 60)} "
                         f"({row['last_hint']}; configured {interval})")
         state = "ok" if row["consecutive_failures"] == 0 else (
             f"FAILING ×{row['consecutive_failures']}")

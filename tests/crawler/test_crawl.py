@@ -150,3 +150,17 @@ def test_on_a_terminal_crawl_shows_live_progress(newsroom, seeds_dir, cli_env, t
                      text)  # the live line, redrawn in place…
     assert "stored 4 new articles (0 updated, 0 skipped), 2 new alerts" in text  # …the summary
     assert '{"time"' not in text  # on a terminal, logs are lines for people, not JSON
+
+
+def test_sources_status_says_an_interval_as_configured_once(newsroom, seeds_dir, cli_env, db,
+                                                            tmp_path):
+    publish_seeds(newsroom, seeds_dir, SEED_LAYOUT[:1])
+    sources = write_sources(tmp_path, newsroom, {SEED_LAYOUT[0].outlet: ["/rss.xml"]})
+    assert run_cli(["crawl", "--sources", str(sources)], cli_env).returncode == 0
+    db.execute("UPDATE sources SET effective_interval_seconds = interval_minutes * 60, "
+               "last_hint = 'configured'")
+    status = run_cli(["sources", "status", "--sources", str(sources)], cli_env).stdout
+    assert "every 5 min (as configured)" in status and "configured;" not in status
+    db.execute("UPDATE sources SET effective_interval_seconds = 120, last_hint = 'feed rate'")
+    status = run_cli(["sources", "status", "--sources", str(sources)], cli_env).stdout
+    assert "every 2 min (feed rate; configured 5 min)" in status
