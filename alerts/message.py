@@ -11,7 +11,7 @@ import psycopg
 
 from archive.outbox import article_published_and_language
 from archive.stories import story_timeline
-from core.text import plural
+from core.text import plural, quoted
 
 KIND_FIRST = "first_report"
 KIND_NEW_OUTLET = "new_outlet"
@@ -128,7 +128,7 @@ def plain_text(facts: dict) -> str:
         f"({story['status']}, {plural(story['outlets'], 'outlet')})",
     ]
     if facts.get("evidence"):
-        lines += ["", "Evidence:", f"  \"{one_line(facts['evidence'], 1000)}\""]
+        lines += ["", "Evidence:", f"  {quoted(one_line(facts['evidence'], 1000))}"]
     if facts.get("confidence") is not None:
         lines.append(f"Confidence: {facts['confidence']:.2f} that the call status is right")
     if facts["earlier"]:

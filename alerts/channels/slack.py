@@ -15,6 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from alerts.channels import public_address
 from alerts.channels.http import http_failure, network_failure
 from alerts.message import digest_headline, headline, notes, one_line, when
+from core.text import quoted
 
 # slack_sdk logs request URLs (the webhook's secret) at debug level; keep it quiet.
 _sdk_log = logging.getLogger("alerts.channels.slack.sdk")
@@ -49,7 +50,7 @@ def alert_blocks(facts: dict) -> list[dict]:
             + f"  ·  published {when(facts['published_at'] or facts['reported_at'])}")}},
     ]
     if facts.get("evidence"):
-        blocks.append({"type": "section", "text": plain(f"“{facts['evidence']}”")})
+        blocks.append({"type": "section", "text": plain(quoted(facts["evidence"]))})
     if facts.get("confidence") is not None:
         blocks.append({"type": "context", "elements": [
             plain(f"confidence {facts['confidence']:.2f} that the call status is right")]})

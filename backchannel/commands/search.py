@@ -20,6 +20,7 @@ from archive.search import (
     search,
     unknown_outlets,
 )
+from core.text import quoted
 
 SEARCH_COLUMNS = ("id", "reported_at", "outlet", "call_status", "story_id", "rank", "title",
                   "url", "language", "snippet")
@@ -155,7 +156,7 @@ def run_show(args, settings) -> int:
         f"status:     {_status(article)}",
     ]
     if article["evidence"]:
-        lines.append(f"evidence:   \"{article['evidence']}\"")
+        lines.append(f"evidence:   {quoted(article['evidence'])}")
     if article.get("confidence") is not None:
         lines.append(f"confidence: {article['confidence']:.2f} (that the status is right)")
     if article["story_id"]:

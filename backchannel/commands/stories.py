@@ -15,6 +15,7 @@ from archive.curation import (
 )
 from archive.db import connect
 from archive.stories import list_stories, story_timeline
+from core.text import quoted
 from stories.matching import STORY_STATUSES
 
 ACTIONS = ("list", "show", "merge", "split", "set-status", "rename")
@@ -200,7 +201,7 @@ def _timeline_table(story: dict) -> str:
                      f"#{a['article_id']:<7} {a['call_status'] or '-':11}  {'; '.join(marks)}")
         lines.append(f"{'':18}{a['url']}")
         if a["evidence"]:
-            lines.append(f"{'':18}“{a['evidence'][:160]}”")
+            lines.append(f"{'':18}{quoted(a['evidence'][:160])}")
     if story["events"]:
         lines.append("")
     for event in story["events"]:

@@ -62,7 +62,7 @@ def test_seeds_in_date_order_give_five_alerts_per_channel_once(
     for n, seed in enumerate(SEED_LAYOUT, 1):
         publish_seeds(newsroom, seeds_dir, [seed])
         result = crawl(write_sources(tmp_path, newsroom, SEED_LAYOUT[:n]), env)
-        assert "1 new alerts" in result.stdout, (seed.key, result.stdout)
+        assert "1 new alert" in result.stdout, (seed.key, result.stdout)
         # the crawl waits for its alerts: they are in before it exits
         assert len(smtp.mails) == n and len(http_receiver.accepted_at("/slack")) == n
 

@@ -77,7 +77,7 @@ def test_alerts_test_and_crawl_deliver_to_the_same_channels(seeds_dir, env, db, 
     finally:
         room.close()
     assert crawled.returncode == 0, crawled.stderr[-3000:]
-    assert "1 new alerts" in crawled.stdout
+    assert "1 new alert" in crawled.stdout
     rows = db.execute("SELECT channel, status FROM alert_deliveries ORDER BY channel")
     assert [(row["channel"], row["status"]) for row in rows] == [
         (name, "delivered") for name in channels]

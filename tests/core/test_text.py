@@ -12,3 +12,15 @@ from core.text import plural
 ])
 def test_plural(count, words, expected):
     assert plural(count, *words) == expected
+
+
+@pytest.mark.parametrize("sentence, shown", [
+    ('"We spoke on Monday," he said', '“We spoke on Monday," he said”'),
+    ("“The call took place.”", "“The call took place.”"),
+    ("«Разговор состоялся»", "“Разговор состоялся”"),
+    ("Plain  sentence\nover lines", "“Plain sentence over lines”"),
+])
+def test_quoted_once(sentence, shown):
+    from core.text import quoted
+
+    assert quoted(sentence) == shown

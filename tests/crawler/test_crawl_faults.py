@@ -190,12 +190,12 @@ def test_an_article_the_database_refused_is_fetched_again_next_pass(newsroom, cl
     db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles "
                "FOR EACH ROW EXECUTE FUNCTION refuse()")
     first = run_cli(["crawl", "--sources", str(sources)], cli_env)
-    assert "stored 1 new articles" in first.stdout, first.stdout + first.stderr[-2000:]
+    assert "stored 1 new article" in first.stdout, first.stdout + first.stderr[-2000:]
     assert "disk full (simulated)" in first.stderr
     db.execute("DROP TRIGGER refuse ON articles")
 
     second = run_cli(["crawl", "--all", "--sources", str(sources)], cli_env)
-    assert "stored 1 new articles" in second.stdout, second.stdout
+    assert "stored 1 new article" in second.stdout, second.stdout
     urls = {r["url"] for r in db.execute("SELECT url FROM articles").fetchall()}
     assert urls == {good, refused}
     feed_status = [r.status for r in newsroom.requests("Harbour Outlet", "/rss.xml")]
