@@ -144,6 +144,8 @@ class RawCue:
         self.category = category
         self.pattern = pattern
         self.needs, self.starts, self.anchored = analyse(pattern.pattern)
+        if pattern.flags & re.MULTILINE:
+            self.anchored = False  # "^" holds at every line start, not at 0 only
 
     def literals(self) -> set[str]:
         return {n for literals in self.needs for n in literals} | set(self.starts or ())
