@@ -218,8 +218,10 @@ def status_of(flags: set[str]) -> str:
     if "refusal" in flags and not flags & {"readout", "past"}:
         return REFUSED  # "declined to take his calls", "tried to reach him, in vain"
     if UNCERTAIN in flags:
-        if planned_only:
-            return PLANNED  # "could not confirm the date of the call" hedges a plan
+        if planned_only and SOURCED not in flags:
+            # "could not confirm the date of the call" hedges a plan; "arranged a secret
+            # meeting, according to officials" is the sources' report of a contact
+            return PLANNED
         if "earlier" in flags:
             # "after initially declining to confirm it" is superseded by what followed
             return CONFIRMED if CONFIRMED in flags else CLAIM
