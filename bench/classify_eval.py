@@ -219,6 +219,14 @@ def shipped_mode() -> str:
     return model.decide if model is not None else "rules"
 
 
+def shipped_c() -> float | None:
+    """The regularisation the shipped weights were trained with (None: the default)."""
+    from classify.model import load_model
+
+    model = load_model()
+    return model.c if model is not None else None
+
+
 def cross_validate(dev: list[dict], tuning: list[dict]) -> tuple[list[dict], list[dict]] | None:
     """Out-of-fold decisions of the learned layer and of the rules alone on `tuning`."""
     try:
@@ -230,7 +238,7 @@ def cross_validate(dev: list[dict], tuning: list[dict]) -> tuple[list[dict], lis
     for fold in group_folds(tuning):
         inside = set(fold)
         train_items = dev + [t for j, t in enumerate(tuning) if j not in inside]
-        model = train(train_items, shipped_mode())
+        model = train(train_items, shipped_mode(), shipped_c())
         fold_items = [tuning[j] for j in fold]
         for j, p in zip(fold, predict(fold_items, model=model), strict=True):
             learned[j] = p

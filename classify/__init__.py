@@ -39,7 +39,7 @@ from classify.rules import (
     _evidence as _first_body,
 )
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 _SHIPPED_MODEL = load_model()
 CLASSIFIER_VERSION = f"rules-{RULES_VERSION}+cues-{load_cues().version}" + (
     f"+model-{_SHIPPED_MODEL.version}" if _SHIPPED_MODEL is not None else "")

@@ -36,6 +36,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "sourcing": ("status", "sourcing"),
     "earlier": ("status", "earlier"),
     "claim": ("status", "claim"),
+    "media": ("status", "media"),
     "confirmed": ("status", "confirmed"),
     "planned": ("status", "planned"),
     "past": ("status", "past"),
@@ -177,7 +178,9 @@ class PhraseIndex:
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
         if phrase.startswith("re:"):
-            self.raw.append(RawCue(category, re.compile(regex)))
+            # multiline: raw cues read sentences joined by newlines, and "^" / "$" stand
+            # for the start and end of each sentence
+            self.raw.append(RawCue(category, re.compile(regex, re.MULTILINE)))
             return
         spelled = normalize(phrase).split()
         tokens = [t for t in spelled if t != ".."]

@@ -67,17 +67,18 @@ class Model:
     intercept: tuple[float, ...]
     decide: str = "rules"  # "rules": the rules decide, the model gives the confidence
     version: str = "0"
+    c: float | None = None  # the regularisation it was trained with (for retraining folds)
 
     @classmethod
     def from_dict(cls, data: dict) -> Model:
         return cls(tuple(data["labels"]), tuple(data["features"]),
                    tuple(tuple(r) for r in data["coef"]), tuple(data["intercept"]),
-                   data.get("decide", "rules"), str(data.get("version", "0")))
+                   data.get("decide", "rules"), str(data.get("version", "0")), data.get("c"))
 
     def to_dict(self) -> dict:
         return {"labels": list(self.labels), "features": list(self.features),
                 "coef": [list(r) for r in self.coef], "intercept": list(self.intercept),
-                "decide": self.decide, "version": self.version}
+                "decide": self.decide, "version": self.version, "c": self.c}
 
     def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
         index = {name: i for i, name in enumerate(self.features)}

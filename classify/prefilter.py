@@ -144,6 +144,24 @@ class RawCue:
         self.category = category
         self.pattern = pattern
         self.needs, self.starts, self.anchored = analyse(pattern.pattern)
+        # multiline: "^" holds at every line start, not at 0 only
+        self.line_anchored = self.anchored and bool(pattern.flags & re.MULTILINE)
+        if self.line_anchored:
+            self.anchored = False
+
+    def _line_spans(self, text: str) -> list[tuple[int, int]]:
+        """Matches of a "^"-anchored multiline cue: tried at each line start only."""
+        out = []
+        match = self.pattern.match
+        i = 0
+        while i >= 0:
+            m = match(text, i)
+            if m is not None:
+                out.append(m.span())
+            i = text.find("\n", i)
+            if i >= 0:
+                i += 1
+        return out
 
     def literals(self) -> set[str]:
         return {n for literals in self.needs for n in literals} | set(self.starts or ())
@@ -157,6 +175,8 @@ class RawCue:
                     return []
             elif not any(n in text for n in literals):
                 return []
+        if self.line_anchored:
+            return self._line_spans(text)
         if self.anchored:
             m = self.pattern.match(text)
             # an empty match at 0 is followed by none: `^` holds nowhere else

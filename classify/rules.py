@@ -37,7 +37,7 @@ WINDOW = 2  # sentences back in which the other side of a contact may be named
 NEAR = 60  # characters: how close a contact word must be to both sides beside a third leader
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
-               "sourcing", "earlier", "planned", "past", "background", "hedge", "refusal",
+               "sourcing", "media", "earlier", "planned", "past", "background", "hedge", "refusal",
                "readout", "official")
 _POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
@@ -167,7 +167,9 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
     if not (f.contact or f.contact_weak):
         if UNCERTAIN in f.flags and any(mentioned[max(0, i - WINDOW):i]):
             return True  # "I can neither confirm nor deny it." after the question
-        return False
+        # "That is what two US newspapers report." right after the contact it attributes
+        attributes = bool(f.flags & {SOURCED, CLAIM}) and not (f.ru or f.us)
+        return attributes and i > 0 and mentioned[i - 1]
     if f.contact_weak and not f.contact:
         return f.ru and f.us and (not f.other or _near_both(f))
     if f.ru and f.us:
@@ -216,8 +218,10 @@ def status_of(flags: set[str]) -> str:
     if "refusal" in flags and not flags & {"readout", "past"}:
         return REFUSED  # "declined to take his calls", "tried to reach him, in vain"
     if UNCERTAIN in flags:
-        if planned_only:
-            return PLANNED  # "could not confirm the date of the call" hedges a plan
+        if planned_only and SOURCED not in flags:
+            # "could not confirm the date of the call" hedges a plan; "arranged a secret
+            # meeting, according to officials" is the sources' report of a contact
+            return PLANNED
         if "earlier" in flags:
             # "after initially declining to confirm it" is superseded by what followed
             return CONFIRMED if CONFIRMED in flags else CLAIM
@@ -236,8 +240,8 @@ def status_of(flags: set[str]) -> str:
         return CONFIRMED
     if SOURCED in flags:
         return SOURCED
-    if CLAIM in flags:
-        return CLAIM
+    if CLAIM in flags or "media" in flags:
+        return CLAIM  # one side, or the press, says it
     if flags & {"source", "official"}:
         return CONFIRMED  # an official on the record tells it as fact
     if "assertion" in flags:
@@ -263,8 +267,15 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
         if not _is_contact_sentence(i, facts, mentioned):
             continue
         mentioned[i] = True
-        mentions.append(Mention(i - offset, originals[i], status_of(facts[i].flags), facts[i],
-                                headings[i]))
+        status = status_of(facts[i].flags)
+        previous = mentions[-1] if mentions else None
+        if (previous is not None and previous.position == i - offset - 1
+                and previous.status == BACKGROUND and status in (REPORTED, CONFIRMED)
+                and not (facts[i].ru or facts[i].us)):
+            # "The presidents last spoke in May. It was their first call in years." goes on
+            # about the older contact
+            status = BACKGROUND
+        mentions.append(Mention(i - offset, originals[i], status, facts[i], headings[i]))
     return mentions
 
 
@@ -336,6 +347,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     details, such as the date); then anonymous sources; then a denial or a "there was
     no call" beside a claim; then claims against plain reports, weighed by position;
     then plans."""
+    if _plan_is_the_subject(mentions):
+        mentions = [m for m in mentions if not _aside_of_a_plan(m)]
     by_status: dict[str, list[Mention]] = {}
     for m in mentions:
         by_status.setdefault(m.status, []).append(m)
@@ -348,7 +361,9 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     confirmed = by_status.get(CONFIRMED, [])
     explicit = [m for m in confirmed if m.facts.flags & {CONFIRMED, "readout", "source"}]
     if confirmed and (explicit or SOURCED not in by_status):
-        happened = any(m.facts.flags & {"past", "readout"} for m in mentions)
+        # an older contact recalled as background does not make this one have happened
+        happened = any(m.facts.flags & {"past", "readout"} for m in mentions
+                       if m.status != BACKGROUND)
         if happened or PLANNED not in by_status:
             return "confirmed", _evidence(explicit or confirmed)
         # "The meeting was confirmed by the Kremlin" beside "the talks will take place
@@ -358,6 +373,12 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
         # anonymous sources, and no side's explicit confirmation: an official "said" in
         # the headline of such a story is the sources' word
         return "unconfirmed", first(SOURCED)
+    press = [m for m in mentions if m.status == CLAIM and "media" in m.facts.flags
+             and m.position < LEAD_SENTENCES]
+    if press:
+        # the press reports it in the title or lead and no side confirms: what follows
+        # retells the report
+        return "unconfirmed", _evidence(press)
     claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
     for refusal in (DENIAL, NEGATION):
         if refusal in by_status and claimed:
@@ -383,6 +404,33 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     if mentions:
         return "none", _evidence(mentions)
     return "none", None
+
+
+_SAYS_IT_HAPPENED = {"past", "readout", "assertion", SOURCED, DENIAL, NEGATION}
+
+
+def _plan_is_the_subject(mentions: list[Mention]) -> bool:
+    """The article opens on a plan (its first contact sentence, after any background, is a
+    plan or a refusal), and nothing in its title or lead says a contact happened or was
+    claimed: then the article is about the planned contact."""
+    first = next((m for m in mentions if m.status != BACKGROUND), None)
+    if first is None or first.status not in (PLANNED, REFUSED):
+        return False
+    if first.facts.flags & {UNCERTAIN, CLAIM}:
+        return False  # "possibly there were contacts": a hedge, not a plan
+    lead = [m for m in mentions if m.position < LEAD_SENTENCES and m.status != BACKGROUND]
+    return not any(m.facts.flags & _SAYS_IT_HAPPENED or m.status == SOURCED for m in lead)
+
+
+def _aside_of_a_plan(m: Mention) -> bool:
+    """In an article about a plan: an untagged contact later in the body (an older one, or
+    the plan told again), or a hedge that does not say a contact happened ("did not confirm
+    a new round of talks", "declined to comment on the meeting")."""
+    if m.facts.flags & _SAYS_IT_HAPPENED:
+        return False
+    if m.status == REPORTED:
+        return m.position >= LEAD_SENTENCES
+    return m.status in (UNCERTAIN, CLAIM)
 
 
 def _reported_weight(m: Mention) -> float:
