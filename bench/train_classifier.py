@@ -93,7 +93,7 @@ def choose_c(dev: list[dict], tuning: list[dict]) -> tuple[float, dict[float, fl
     decision is right (binary log loss), with the loss of each."""
     import math
 
-    from classify_eval import group_folds
+    from corpus import group_folds
 
     cues = load_cues()
     losses = {}
@@ -116,7 +116,7 @@ def choose_c(dev: list[dict], tuning: list[dict]) -> tuple[float, dict[float, fl
 
 def cv_choice(dev: list[dict], tuning: list[dict], c: float | None = None) -> tuple[str, dict]:
     """'learned' or 'rules', by grouped cross-validation, with the figures."""
-    from classify_eval import group_folds, scores
+    from corpus import group_folds, scores
 
     cues = load_cues()
     learned, rules = [None] * len(tuning), [None] * len(tuning)
@@ -137,7 +137,7 @@ def cv_choice(dev: list[dict], tuning: list[dict], c: float | None = None) -> tu
 
 
 def main() -> int:
-    from classify_eval import load_corpus
+    from corpus import load_corpus
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path,
