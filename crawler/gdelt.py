@@ -87,42 +87,56 @@ def _text(value) -> str | None:
 
 
 class RequestGate:
-    """At most one request every `gap` seconds, for every caller in this process: each
-    caller reserves the next free moment at once (no await between reading and moving
-    it), then waits for it. A 429 pushes the next moment back by its Retry-After."""
+    """One request at a time, each sent at least `gap` seconds after the answer to the
+    previous one, for every caller in this process. Spacing the answers rather than
+    the starts holds however late a busy reactor sends what it was handed: the next
+    request cannot reach the server sooner than `gap` after the last one did. A 429
+    pushes the next moment back by its Retry-After."""
+
+    STALE = 300.0  # a request never answered (a bug) holds the gate no longer than this
 
     def __init__(self, gap: float = DEFAULT_GAP_SECONDS) -> None:
         self.gap = gap
         self.next_at = 0.0  # time.monotonic() of the next permitted request
-        self.waited = 0.0  # seconds spent waiting, for `sources status` and tests
+        self.busy_since: float | None = None  # a request is out, not yet answered
+        self.waited = 0.0  # seconds spent waiting, for tests and logs
         self.refusals = 0  # 429 answers seen
 
-    def reserve(self, gap: float | None = None) -> float:
-        """Seconds to wait before sending; the moment after it is someone else's."""
+    def ready(self) -> float:
+        """0 when a request may go now, else how long to wait before looking again."""
         now = time.monotonic()
-        at = max(now, self.next_at)
-        self.next_at = at + (self.gap if gap is None else gap)
-        return at - now
+        if self.busy_since is not None and now - self.busy_since < self.STALE:
+            return 0.02
+        return max(0.0, self.next_at - now)
 
-    async def wait(self, gap: float | None = None) -> None:
-        delay = self.reserve(gap)
-        if delay > 0:
-            self.waited += delay
+    async def acquire(self) -> None:
+        started = time.monotonic()
+        while (delay := self.ready()) > 0:
             await asyncio.sleep(delay)
+        self.busy_since = time.monotonic()  # no await between the check and this
+        self.waited += self.busy_since - started
+
+    def release(self, gap: float | None = None, retry_after: float | None = None) -> None:
+        """The answer (or the failure) of the request out: the next waits `gap`, or the
+        server's Retry-After when longer."""
+        self.busy_since = None
+        pause = max(self.gap if gap is None else gap, retry_after or 0.0)
+        self.next_at = max(self.next_at, time.monotonic() + pause)
 
     def refused(self, retry_after: float | None, gap: float | None = None) -> None:
         self.refusals += 1
-        pause = max(retry_after or 0.0, self.gap if gap is None else gap)
-        self.next_at = max(self.next_at, time.monotonic() + pause)
+        self.release(gap, retry_after)
 
 
 GATE = RequestGate()  # one per process: all gdelt searches, every pass of a daemon
 
 
 class GdeltGateMiddleware:
-    """Every request to a GDELT endpoint's host (robots.txt too) waits at the process's
-    GATE; a 429 answer pushes the gate back by its Retry-After (the retry middleware,
-    nearer the engine, then sends the request again: through the gate)."""
+    """Every request to a GDELT endpoint's host (robots.txt too) holds the process's
+    GATE until its answer; a 429 answer pushes the gate back by its Retry-After (the
+    retry middleware, nearer the engine, then sends the request again: through the
+    gate). Nearest the wire of our middlewares, so nothing else delays a request
+    between the gate and the server."""
 
     def __init__(self, crawler, gap: float) -> None:
         self.crawler = crawler
@@ -146,11 +160,19 @@ class GdeltGateMiddleware:
 
     async def process_request(self, request) -> None:
         if self.gated(request):
-            await GATE.wait(self.gap)
+            await GATE.acquire()
+            request.meta["gdelt_gate_held"] = True
 
     def process_response(self, request, response):
-        if response.status == 429 and self.gated(request):
-            after = response.headers.get(b"Retry-After")
-            text = after.decode("latin-1").strip() if after else ""
-            GATE.refused(float(text) if text.isdigit() else None, self.gap)
+        if request.meta.pop("gdelt_gate_held", False):
+            if response.status == 429:
+                after = response.headers.get(b"Retry-After")
+                text = after.decode("latin-1").strip() if after else ""
+                GATE.refused(float(text) if text.isdigit() else None, self.gap)
+            else:
+                GATE.release(self.gap)
         return response
+
+    def process_exception(self, request, exception) -> None:
+        if request.meta.pop("gdelt_gate_held", False):
+            GATE.release(self.gap)

@@ -75,7 +75,7 @@ class SearchSources:
                 poll.transient_page_failures += 1
                 poll.problems.append(f"{response.url}: GDELT: {exc}")
             else:
-                poll.error = f"search {search.name!r}: GDELT answer unusable: {exc}"
+                poll.error = f"{search.url}: GDELT answer unusable: {exc}"
             log.error("GDELT answer unusable: %s", exc, extra={"source": poll.source.url})
             return
         poll.entries += len(articles)
