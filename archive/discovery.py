@@ -20,7 +20,8 @@ def record_search_window(conn: psycopg.Connection, source_id: int, end: datetime
 
 
 def outlet_by_domain(conn: psycopg.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT name FROM outlets WHERE %s = ANY(domains) ORDER BY id LIMIT 1",
+    row = conn.execute("SELECT name FROM outlets WHERE domains @> ARRAY[%s]::text[] "
+                       "ORDER BY id LIMIT 1",
                        (key,)).fetchone()
     return row["name"] if row else None
 

@@ -244,7 +244,7 @@ def _searches(entries, origin: str, max_pages: int) -> list[Search]:
         if not isinstance(raw, str):
             raise SourcesError(f"{where}: {key} must be a URL")
         try:
-            url = normalize_url(raw) if engine == "feed" else _endpoint(raw)
+            url = _search_url(raw, query_allowed=engine == "feed")
         except BadURL as exc:
             raise SourcesError(f"{where}: {key}: {exc}") from None
         searches.append(Search(name, engine, query.strip() if query else None, url,
@@ -252,12 +252,18 @@ def _searches(entries, origin: str, max_pages: int) -> list[Search]:
     return searches
 
 
-def _endpoint(raw: str) -> str:
-    """A GDELT endpoint: an http(s) URL without a query (the query is ours to add)."""
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise BadURL(f"{raw!r} is not an http(s) URL without a query")
-    return raw.strip()
+def _search_url(raw: str, query_allowed: bool) -> str:
+    """A search's URL as written: normalising would drop parameters a search engine
+    needs (courlan takes Google's gl= for tracking). A GDELT endpoint has no query: the
+    query is ours to add."""
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or (
+            parts.query and not query_allowed) or any(c.isspace() for c in url):
+        raise BadURL(f"{raw!r} is not an http(s) URL"
+                     + ("" if query_allowed else " without a query"))
+    normalize_url(url)  # and one that could be fetched at all
+    return url
 
 
 def _spider_options(entry: dict, where: str) -> dict:

@@ -49,12 +49,13 @@ def run_status(args, settings) -> int:
     conn = connect(settings)
     try:
         rows = conn.execute(
-            """SELECT o.name AS outlet, s.kind, s.url, s.interval_minutes,
+            """SELECT coalesce(o.name, s.search_name) AS outlet, s.kind, s.url,
+                      s.interval_minutes, s.search_window_end,
                       s.effective_interval_seconds, s.last_hint, s.last_polled_at,
                       s.last_success_at, s.last_status, s.last_error, s.consecutive_failures,
                       s.next_poll_at
-               FROM sources s JOIN outlets o ON o.id = s.outlet_id
-               WHERE s.url = ANY(%s) ORDER BY o.name, s.url""",
+               FROM sources s LEFT JOIN outlets o ON o.id = s.outlet_id
+               WHERE s.url = ANY(%s) ORDER BY 1, s.url""",
             (urls,),
         ).fetchall()
     finally:
@@ -69,6 +70,7 @@ def run_status(args, settings) -> int:
                               "interval_minutes": s.interval_minutes, "last_polled_at": None}))
         return 0
     now = datetime.now(UTC)
+    engines = {s.source_url: s.engine for s in sources.searches}
     for row in rows:
         interval = _minutes(row["interval_minutes"])
         if row["effective_interval_seconds"]:
@@ -81,6 +83,11 @@ def run_status(args, settings) -> int:
         print(f"{row['outlet']} — {row['url']}")
         print(f"    {state}; every {interval}; last success {_ago(row['last_success_at'], now)};"
               f" next poll {_ago(row['next_poll_at'], now)}")
+        if row["kind"] == "search":
+            engine = ("results feed" if engines.get(row["url"]) == "feed" else
+                      f"GDELT, one request at a time {settings.gdelt_gap_seconds:g} s apart "
+                      "for all GDELT searches of a process, 429 Retry-After honoured")
+            print(f"    search: {engine}; seen up to {_ago(row['search_window_end'], now)}")
         if row["last_error"]:
             print(f"    last error: {row['last_error']}")
     for s in never:
