@@ -183,6 +183,11 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5) -> Sourc
         raise SourcesError(f"{origin}: exclude_domains must be a list of domain names")
     max_pages = _max_pages(data, DEFAULT_MAX_PAGES_PER_SEARCH, origin)
     searches = _searches(data.get("searches", []), origin, max_pages)
+    listed = {source.url: source.outlet for o in outlets for source in o.sources}
+    for search in searches:
+        if search.source_url in listed:
+            raise SourcesError(f"{origin}: search {search.name!r}: url is also a source of "
+                               f"outlet {listed[search.source_url]!r}; list it once")
     return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow,
                        searches=searches,
                        exclude_domains=[d.strip().lower().strip(".") for d in excluded

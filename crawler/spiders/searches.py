@@ -7,6 +7,7 @@ followed). The URLs then go the way every listed article goes (`take_entries`)."
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import urljoin
 
 import scrapy
@@ -17,6 +18,7 @@ from core.urls import BadURL, normalize_url
 from crawler.feeds import FeedError, parse_feed
 from crawler.gdelt import MAX_RECORDS, GdeltError, parse_answer, request_url, window
 from crawler.items import ListedPage, PollOutcome
+from crawler.sources import DEFAULT_MAX_PAGES_PER_SEARCH
 from crawler.unwrap import is_google_news, unwrap
 from extract.outlets import OutletDirectory
 
@@ -55,8 +57,8 @@ class SearchSources:
         return scrapy.Request(
             request_url(search.url, search.query, start, end), callback=self.parse_gdelt,
             errback=self.source_failed, dont_filter=True, priority=1,
-            meta={"source_id": source.id, "gdelt_start": start, "download_slot": GATE_SLOT,
-                  "gdelt": True})
+            meta={"source_id": source.id, "gdelt_start": start, "gdelt_end": end,
+                  "download_slot": GATE_SLOT, "gdelt": True})
 
     def parse_gdelt(self, response: Response):
         poll = self.report.polls[response.meta["source_id"]]
@@ -90,13 +92,21 @@ class SearchSources:
             listed.append(ListedPage(url, article.title, article.seen))
         yield from self.take_search_entries(poll, listed)
         seen = [a.seen for a in articles if a.seen]
-        start = response.meta["gdelt_start"]
+        start, end = response.meta["gdelt_start"], response.meta["gdelt_end"]
         if len(articles) >= MAX_RECORDS and seen and not poll.capped and min(seen) > start:
-            poll.requests += 1  # a full answer: there is more, further back
+            # A full answer: there is more, further back. GDELT's times are whole
+            # seconds; more than 250 results in one second cannot be paged through, so
+            # a page that ends where it began moves on a second (and says so).
+            older = min(seen)
+            if older >= end:
+                older = end - timedelta(seconds=1)
+                poll.problems.append(f"more than {MAX_RECORDS} GDELT results seen at "
+                                     f"{end:%Y-%m-%d %H:%M:%S}; only {MAX_RECORDS} taken")
+            poll.requests += 1
             yield self.follow_up(
-                poll, request_url(search.url, search.query, start, min(seen)),
-                self.parse_gdelt, {"gdelt_start": start, "download_slot": GATE_SLOT,
-                                   "gdelt": True})
+                poll, request_url(search.url, search.query, start, older),
+                self.parse_gdelt, {"gdelt_start": start, "gdelt_end": older,
+                                   "download_slot": GATE_SLOT, "gdelt": True})
 
     # --- search-results feeds ---------------------------------------------------------
 
@@ -172,13 +182,14 @@ class SearchSources:
         max_pages_per_search in a pass: what the cap leaves is taken next pass (the poll
         is then incomplete, so its window and validators stay where they were)."""
         search = self.option(poll.source).search
+        limit = search.max_pages if search else DEFAULT_MAX_PAGES_PER_SEARCH
         files = self.sources_file
         pages = [p for p in pages if not (files and files.excluded(p.url))]
         fresh = [p for p in pages if p.url not in self.requested]
         stored = self.known_urls([p.url for p in fresh]) if fresh else set()
         fresh = [p for p in fresh if p.url not in stored]
-        room = max(0, search.max_pages - poll.new_urls)
+        room = max(0, limit - poll.new_urls)
         if len(fresh) > room:
             poll.capped = True
             fresh = fresh[:room]
-        yield from self.take_entries(poll, fresh, found_by=search.name)
+        yield from self.take_entries(poll, fresh, found_by=poll.source.outlet)

@@ -230,6 +230,34 @@ def test_a_broken_gdelt_answer_is_an_error_of_that_search(room, cli_env, tmp_pat
     assert "stored 0 new articles" not in result.stdout  # the feed search went on
 
 
+def test_gdelt_results_of_one_second_do_not_page_forever(room, cli_env, tmp_path):
+    """More than 250 results seen in one second: the next page moves on a second
+    instead of asking for the same window again and again."""
+    gdelt = GdeltStandIn(room.site("GDELT"), min_gap=GAP * 0.9)
+    spam = outlet_site(room, EXCLUDED)
+    batch = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=15)
+    for i in range(FILLER):
+        gdelt.add(spam.url(f"/spam/{i}.html"), f"Spam {i}", batch)
+    path = tmp_path / "sources.toml"
+    path.write_text(f"""allow_private_addresses = true
+exclude_domains = ["{spam.host}"]
+
+[[searches]]
+name = "GDELT stand-in"
+engine = "gdelt"
+query = "Putin Trump"
+endpoint = "{gdelt.endpoint}"
+""", encoding="utf-8")
+    result = run_cli(["crawl", "--sources", str(path)],
+                     {**cli_env, "BACKCHANNEL_GDELT_GAP_SECONDS": str(GAP)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [status for _, _, status in gdelt.calls] == [200, 200, 200]
+    ends = [params["enddatetime"] for _, params, _ in gdelt.calls]
+    assert ends[1:] == [batch.strftime("%Y%m%d%H%M%S"),
+                        (batch - timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")]
+    assert room.requests(site=spam.name) == []
+
+
 # --- units ---------------------------------------------------------------------------
 
 def test_searches_in_the_sources_file():
@@ -249,6 +277,10 @@ def test_searches_in_the_sources_file():
     assert [s.kind for s in parsed.sources] == ["search", "search"]
     assert parsed.excluded("https://www.spam.example/a") and not parsed.excluded(
         "https://notspam.example/")
+    with pytest.raises(SourcesError, match="search 'n': url is also a source of outlet 'A'"):
+        parse_sources({"outlets": [{"name": "A", "feeds": ["https://a.example/rss"]}],
+                       "searches": [{"name": "n", "engine": "feed",
+                                     "url": "https://a.example/rss"}]}, "s.toml")
     for entry, message in [
         ({"name": "x", "engine": "bing"}, "search 'x': engine must be one of gdelt, feed"),
         ({"name": "x", "engine": "gdelt"}, "search 'x': query is required"),
