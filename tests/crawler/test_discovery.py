@@ -203,6 +203,11 @@ def test_searches_discover_thirty_outlets_once_each(room, cli_env, db, tmp_path)
     assert third.returncode == 0, third.stderr[-3000:]
     row = db.execute("SELECT outlet FROM articles WHERE url = %s", (fresh,)).fetchone()
     assert row and row["outlet"] == "Discovered Outlet 05"
+    table = run_cli(["outlets", "list"], env)
+    assert table.returncode == 0, table.stderr
+    line = next(x for x in table.stdout.splitlines() if x.startswith("Discovered Outlet 05 "))
+    assert "2 articles, 1 on contacts; discovered" in line and line.endswith("; followed")
+    assert "Listed Wire" in table.stdout and f"{SITES + 1} outlets" in table.stdout
     assert [r.path for r in room.requests(site=site.name) if r.path == "/feed.xml"]
 
     first_alert = min(a["created_at"] for a in alerts).timestamp()
