@@ -105,6 +105,12 @@ def outlet_rows(conn: psycopg.Connection, discovered_only: bool = False) -> list
     ).fetchall()
 
 
+def outlet_key(conn: psycopg.Connection, name: str) -> str | None:
+    """The outlet's first domain (what a discovered outlet is keyed by), if any."""
+    row = conn.execute("SELECT domains FROM outlets WHERE name = %s", (name,)).fetchone()
+    return row["domains"][0] if row and row["domains"] else None
+
+
 def find_outlet(conn: psycopg.Connection, domain: str) -> str | None:
     """The outlet named `domain`, or keyed by it."""
     row = conn.execute("SELECT name FROM outlets WHERE name = %s", (domain,)).fetchone()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from archive.db import connect
-from archive.discovery import find_outlet, follow_feed, outlet_rows
+from archive.discovery import find_outlet, follow_feed, outlet_key, outlet_rows
 from crawler.autodiscovery import NoFeed, discover_feed
 from crawler.sources import load_sources
 
@@ -65,8 +65,7 @@ def run_follow(args, settings) -> int:
         path = args.sources or settings.sources
         allow = settings.allow_private_addresses or bool(
             load_sources(path, settings.default_interval_minutes).allow_private_addresses)
-        row = conn.execute("SELECT domains FROM outlets WHERE name = %s", (outlet,)).fetchone()
-        domain = row["domains"][0] if row and row["domains"] else args.domain.strip()
+        domain = outlet_key(conn, outlet) or args.domain.strip()
         try:
             feed = discover_feed(domain, settings.user_agent, settings.download_timeout, allow)
         except NoFeed as exc:
