@@ -7,14 +7,15 @@ import psycopg
 
 
 def polling_state(conn: psycopg.Connection, urls: list[str]) -> list[dict]:
-    """One row per stored source among `urls`, with its outlet's name, by outlet and
-    URL; a source never polled has no row."""
+    """One row per stored source among `urls`, with its outlet's name (a search's own
+    name: it has no outlet), by outlet and URL; a source never polled has no row."""
     return conn.execute(
-        """SELECT o.name AS outlet, s.kind, s.url, s.interval_minutes,
+        """SELECT coalesce(o.name, s.search_name) AS outlet, s.kind, s.url,
+                  s.interval_minutes, s.search_window_end,
                   s.effective_interval_seconds, s.last_hint, s.last_polled_at,
                   s.last_success_at, s.last_status, s.last_error, s.consecutive_failures,
                   s.next_poll_at
-           FROM sources s JOIN outlets o ON o.id = s.outlet_id
-           WHERE s.url = ANY(%s) ORDER BY o.name, s.url""",
+           FROM sources s LEFT JOIN outlets o ON o.id = s.outlet_id
+           WHERE s.url = ANY(%s) ORDER BY 1, s.url""",
         (urls,),
     ).fetchall()

@@ -26,6 +26,7 @@ class SourceState:
     consecutive_failures: int
     effective_interval_seconds: float | None = None
     window_start: datetime | None = None  # sitemaps take entries newer than this
+    search_window_end: datetime | None = None  # searches: end of the last complete window
 
 
 @dataclass
@@ -98,10 +99,24 @@ def sync_sources(conn: psycopg.Connection, sources) -> dict[str, SourceState]:
                                  THEN sources.effective_interval_seconds END
                        RETURNING id, kind, url, interval_minutes, etag, last_modified,
                                  body_sha256, consecutive_failures,
-                                 effective_interval_seconds, window_start""",
+                                 effective_interval_seconds, window_start,
+                                 search_window_end""",
                     (outlet_id, source.kind, source.url, source.interval_minutes),
                 ).fetchone()
                 states[source.url] = SourceState(outlet=outlet.name, **row)
+        for source in getattr(sources, "search_sources", []):
+            row = conn.execute(
+                """INSERT INTO sources (outlet_id, kind, url, interval_minutes, search_name)
+                   VALUES (NULL, 'search', %s, %s, %s)
+                   ON CONFLICT (url) DO UPDATE
+                     SET outlet_id = NULL, kind = 'search', search_name = EXCLUDED.search_name,
+                         interval_minutes = EXCLUDED.interval_minutes
+                   RETURNING id, kind, url, interval_minutes, etag, last_modified,
+                             body_sha256, consecutive_failures,
+                             effective_interval_seconds, window_start, search_window_end""",
+                (source.url, source.interval_minutes, source.outlet),
+            ).fetchone()
+            states[source.url] = SourceState(outlet=source.outlet, **row)
     return states
 
 
@@ -110,7 +125,8 @@ def source_states(conn: psycopg.Connection, sources) -> dict[str, SourceState]:
     outlet_of = {source.url: source.outlet for source in sources.sources}
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, window_start
+                  consecutive_failures, effective_interval_seconds, window_start,
+                  search_window_end
            FROM sources WHERE url = ANY(%s)""",
         (list(outlet_of),),
     ).fetchall()
@@ -124,7 +140,8 @@ def states_by_id(conn: psycopg.Connection, source_ids: list[int],
     (no longer in the file) is left out."""
     rows = conn.execute(
         """SELECT id, kind, url, interval_minutes, etag, last_modified, body_sha256,
-                  consecutive_failures, effective_interval_seconds, window_start
+                  consecutive_failures, effective_interval_seconds, window_start,
+                  search_window_end
            FROM sources WHERE id = ANY(%s) ORDER BY id""",
         (list(source_ids),),
     ).fetchall()

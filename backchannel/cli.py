@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "backchannel.commands.stories",
     "backchannel.commands.alerts",
     "backchannel.commands.search",
+    "backchannel.commands.outlets",
 ]
 
 

@@ -35,6 +35,7 @@ class Settings:
     retry_times: int = 2
     obey_robots_txt: bool = True
     default_interval_minutes: float = 5.0
+    gdelt_gap_seconds: float = 5.0  # GDELT accepts one request every 5 s per address
     adaptive_intervals: bool = True  # follow each feed's posting rate…
     min_interval_minutes: float = 1.0  # …down to this (or the configured interval)…
     max_interval_minutes: float = 30.0  # …and up to this (or the configured interval)

@@ -9,6 +9,7 @@ import logging
 import psycopg
 
 from archive.db import DatabaseError, connect, error_line
+from archive.discovery import record_search_window
 from archive.store import known_urls, record_poll
 from core.config import Settings
 from crawler.items import PassReport, PollOutcome
@@ -85,10 +86,11 @@ def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
     the pass being stopped) keeps its old validators, so the next pass sees the full
     feed again and retries those pages."""
     unfinished = poll.interrupted or poll.pages_pending > 0
-    keep_validators = poll.transient_page_failures == 0 and not unfinished
+    # a search capped by max_pages_per_search: the rest is taken next pass
+    keep_validators = poll.transient_page_failures == 0 and not unfinished and not poll.capped
     base = poll.source.interval_minutes * 60
     interval, hint = next_interval(base, poll, policy, poll.source.effective_interval_seconds)
-    next_poll_in = 0.0 if unfinished else with_jitter(interval, policy)  # finish it first
+    next_poll_in = 0.0 if unfinished or poll.capped else with_jitter(interval, policy)
     record_poll(
         conn,
         poll.source.id,
@@ -104,3 +106,5 @@ def save_poll(conn, poll: PollOutcome, policy: PollingPolicy) -> None:
         hint=hint,
         complete=keep_validators,
     )
+    if poll.window_end is not None and poll.ok and keep_validators:
+        record_search_window(conn, poll.source.id, poll.window_end)

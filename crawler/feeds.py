@@ -47,6 +47,8 @@ class FeedEntry:
     entry_id: str  # the GUID, or the URL when the feed gives none
     title: str | None = None
     published: datetime | None = None
+    source_url: str | None = None  # RSS <source url="…">: the outlet (search feeds)
+    source_title: str | None = None
 
 
 @dataclass
@@ -159,6 +161,7 @@ def _entries(parsed, url: str, problems: list[str]) -> ParsedFeed:
             entry_id=clean_text(entry.get("id"), MAX_ENTRY_ID) or article_url,
             title=clean_text(entry.get("title"), MAX_TITLE),
             published=_entry_date(entry, problems, index),
+            **_entry_source(entry),
         ))
     ttl = parsed.feed.get("ttl")
     try:
@@ -172,6 +175,16 @@ def _entries(parsed, url: str, problems: list[str]) -> ParsedFeed:
         problems = [*problems[:MAX_PROBLEMS], f"… and {more} more problems"]
     return ParsedFeed(entries, clean_text(parsed.feed.get("title"), MAX_TITLE), ttl_minutes,
                       problems)
+
+
+def _entry_source(entry: dict) -> dict:
+    """RSS <source url="…">Name</source>: the outlet a search-results feed names."""
+    source = entry.get("source")
+    if not isinstance(source, dict):
+        return {}
+    href = source.get("href") or source.get("url")
+    return {"source_url": clean_text(href, MAX_TITLE) if isinstance(href, str) else None,
+            "source_title": clean_text(source.get("title"), MAX_TITLE)}
 
 
 def _feedparser(body: bytes, content_type: str | None):

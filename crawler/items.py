@@ -16,6 +16,7 @@ class ListedPage:
     title: str | None = None
     published: datetime | None = None
     entry_id: str | None = None  # a feed entry's GUID
+    site_name: str | None = None  # searches: the outlet's name the engine gives
 
 
 @dataclass
@@ -51,6 +52,11 @@ class PollOutcome:
     ttl_minutes: int | None = None
     max_age: float | None = None
     retry_after: float | None = None
+    # Searches: the end of the window asked for (saved when the poll is complete), and
+    # whether max_pages_per_search left results for the next pass.
+    window_end: datetime | None = None
+    capped: bool = False
+    requests: int = 0  # requests to the engine (GDELT pages, redirects followed)
 
     @property
     def ok(self) -> bool:

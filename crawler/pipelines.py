@@ -11,6 +11,7 @@ import logging
 import psycopg
 
 from archive.db import DatabaseError, connect, error_line
+from archive.discovery import discovered_outlet, outlet_by_domain
 from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
 from archive.stories import assign_story, restory
@@ -70,7 +71,7 @@ class ArchivePipeline:
             return item
         for attempt in (1, 2):
             try:
-                result, assignment, alerts = self._store(processed)
+                result, assignment, alerts = self._store(processed, item)
                 break
             except psycopg.Error as exc:  # the server went away, the disk is full…
                 reconnected = self._reconnect_if_broken()
@@ -98,11 +99,13 @@ class ArchivePipeline:
             report.articles_changed += 1
         return item
 
-    def _store(self, processed: Processed):
+    def _store(self, processed: Processed, page: FetchedPage):
         """The article, its story and its alerts, in one transaction: all or nothing."""
         article = processed.article
         alerts: list[int] = []
         with self.conn.transaction():
+            if not self.directory.listed(page.url):
+                article.outlet = self._unlisted_outlet(article, page)
             result = store_article(self.conn, article)
             if article.outlet in self.officials:  # the government's own word
                 set_official_stance(self.conn, result.article_id, processed.stance())
@@ -114,6 +117,16 @@ class ArchivePipeline:
             if assignment is not None and self.outbox is not None:
                 alerts = self.outbox.record(self.conn, assignment)
         return result, assignment, alerts
+
+    def _unlisted_outlet(self, article, page: FetchedPage) -> str:
+        """A site no sources file lists: the outlet stored for its domain (discovered
+        or followed), else, for a search's result, a new outlet named by the page's own
+        site name; otherwise its domain, as before discovery."""
+        key = article.outlet  # the directory's answer: registered domain or address:port
+        if page.found_by is None:
+            return outlet_by_domain(self.conn, key) or key
+        return discovered_outlet(self.conn, key, article.site_name or page.listed_site_name,
+                                 page.found_by)
 
     def _not_stored(self, item: FetchedPage, report, exc: Exception,
                     with_traceback: bool = False) -> FetchedPage:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archive.discovery import due_followed, followed_sources
 from archive.store import SourceState, due_sources, source_states, states_by_id, sync_sources
 from core.config import Settings
 from core.urls import host_of
@@ -51,6 +52,9 @@ def plan_pass(conn, settings: Settings, sources_path: Path | None, all_sources: 
             if per_host is None or per_host_count[host] < per_host:
                 per_host_count[host] += 1
                 todo.append(states[url])
+    # feeds promoted by `backchannel outlets follow`: in the archive, not the file
+    followed = followed_sources(conn) if all_sources else due_followed(conn)
+    todo += [state for state in followed if state.url not in states]
     log.info("polling %d of %d sources", len(todo), len(states))
     return PassPlan(sources, todo, crawl_settings(settings, sources))
 
@@ -89,6 +93,8 @@ def plan_sources(conn, settings: Settings, sources_path: Path | None,
         _worker_files[key] = cached
     sources = cached[1]
     outlet_of = {s.url: s.outlet for s in sources.sources}
+    outlet_of.update({s.url: s.outlet for s in followed_sources(conn)
+                      if s.url not in outlet_of})
     todo = states_by_id(conn, source_ids, outlet_of)
     return PassPlan(sources, todo, crawl_settings(settings, sources))
 

@@ -41,7 +41,9 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.SizeCapMiddleware": 560,
             "crawler.middlewares.ResolverRefusalMiddleware": 570,
+            "crawler.gdelt.GdeltGateMiddleware": 580,  # nearest the wire: sent on time
         },
+        "BACKCHANNEL_GDELT_GAP_SECONDS": settings.gdelt_gap_seconds,
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }

@@ -6,9 +6,9 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from core.urls import BadURL, normalize_url
+from core.urls import BadURL, host_of, normalize_url
 from crawler.sections import DEFAULT_PAGES, MAX_PAGES, SelectorError, parse_selector
 from extract.outlets import OutletDirectory
 
@@ -18,6 +18,13 @@ SPIDER_KEYS = {"section_selector", "section_pages", "sitemap_first_pass_hours"}
 DEFAULT_FIRST_PASS_HOURS = 48.0  # a sitemap's first pass takes entries this recent
 ROBOTS = "robots"  # `sitemaps = ["robots"]`: the sitemaps the site's robots.txt lists
 
+
+SEARCH_ENGINES = ("gdelt", "feed")
+GDELT_ENDPOINT = "https://api.gdeltproject.org/api/v2/doc/doc"
+DEFAULT_MAX_PAGES_PER_SEARCH = 200
+DEFAULT_SEARCH_INTERVAL = 15.0
+SEARCH_KEYS = {"name", "engine", "query", "url", "endpoint", "interval_minutes",
+               "max_pages_per_search"}
 
 MIN_INTERVAL_MINUTES = 0.01  # under a second: for local test servers only
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
@@ -36,6 +43,27 @@ class Source:
     selector: str | None = None  # sections: "css:…" / "xpath:…" picking article links
     pages: int = DEFAULT_PAGES  # sections: listing pages read per pass, pagination followed
     first_pass_hours: float = DEFAULT_FIRST_PASS_HOURS  # sitemaps: window of the first pass
+    search: Search | None = None  # kind "search": the search this source runs
+
+
+@dataclass(frozen=True)
+class Search:
+    """A news search engine's query whose results are articles of outlets nobody
+    listed: `engine` "gdelt" (GDELT DOC 2.0 API) or "feed" (an RSS/Atom results feed)."""
+
+    name: str
+    engine: str
+    query: str | None  # gdelt
+    url: str  # feed: the results feed; gdelt: the endpoint (the source's own URL differs)
+    interval_minutes: float
+    max_pages: int = DEFAULT_MAX_PAGES_PER_SEARCH  # new article pages taken per pass
+
+    @property
+    def source_url(self) -> str:
+        """The URL the archive keys this search's polling state by: unique per query."""
+        if self.engine == "gdelt":
+            return f"{self.url}?query={quote(self.query or '', safe='')}"
+        return self.url
 
 
 @dataclass
@@ -52,10 +80,26 @@ class SourcesFile:
     path: str
     outlets: list[Outlet]
     allow_private_addresses: bool | None = None
+    searches: list[Search] = field(default_factory=list)
+    exclude_domains: list[str] = field(default_factory=list)
+
+    @property
+    def outlet_sources(self) -> list[Source]:
+        return [source for outlet in self.outlets for source in outlet.sources]
+
+    @property
+    def search_sources(self) -> list[Source]:
+        return [Source(s.name, "search", s.source_url, s.interval_minutes, search=s)
+                for s in self.searches]
 
     @property
     def sources(self) -> list[Source]:
-        return [source for outlet in self.outlets for source in outlet.sources]
+        return [*self.outlet_sources, *self.search_sources]
+
+    def excluded(self, url: str) -> bool:
+        """Whether the URL is on a domain `exclude_domains` names (or a subdomain)."""
+        host = host_of(url)
+        return any(host == d or host.endswith("." + d) for d in self.exclude_domains)
 
     def directory(self) -> OutletDirectory:
         """Outlet lookup by the listed domains and by the sites the sources live on."""
@@ -130,7 +174,101 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5) -> Sourc
         if unknown:
             raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
         outlets.append(outlet)
-    return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow)
+    unknown = set(data) - {"allow_private_addresses", "outlets", "searches",
+                           "exclude_domains", "max_pages_per_search"}
+    if unknown:
+        raise SourcesError(f"{origin}: unknown top-level keys {sorted(unknown)}")
+    excluded = data.get("exclude_domains", [])
+    if not isinstance(excluded, list) or not all(isinstance(d, str) for d in excluded):
+        raise SourcesError(f"{origin}: exclude_domains must be a list of domain names")
+    max_pages = _max_pages(data, DEFAULT_MAX_PAGES_PER_SEARCH, origin)
+    searches = _searches(data.get("searches", []), origin, max_pages)
+    listed = {source.url: source.outlet for o in outlets for source in o.sources}
+    for search in searches:
+        if search.source_url in listed:
+            raise SourcesError(f"{origin}: search {search.name!r}: url is also a source of "
+                               f"outlet {listed[search.source_url]!r}; list it once")
+    return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow,
+                       searches=searches,
+                       exclude_domains=[d.strip().lower().strip(".") for d in excluded
+                                        if d.strip()])
+
+
+def _max_pages(entry: dict, default: int, where: str) -> int:
+    value = entry.get("max_pages_per_search", default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
+        raise SourcesError(f"{where}: max_pages_per_search must be a whole number from 1 "
+                           "to 100000")
+    return value
+
+
+def _searches(entries, origin: str, max_pages: int) -> list[Search]:
+    """The `[[searches]]` tables, checked: one clear error naming the search and key."""
+    if not isinstance(entries, list):
+        raise SourcesError(f"{origin}: `searches` must be an array of tables ([[searches]])")
+    searches: list[Search] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        where = f"{origin}: search #{index}"
+        if not isinstance(entry, dict):
+            raise SourcesError(f"{where}: must be a table")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise SourcesError(f"{where}: `name` is required")
+        name = name.strip()
+        where = f"{origin}: search {name!r}"
+        if name in seen:
+            raise SourcesError(f"{where}: listed twice")
+        seen.add(name)
+        unknown = set(entry) - SEARCH_KEYS
+        if unknown:
+            raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+        engine = entry.get("engine")
+        if engine not in SEARCH_ENGINES:
+            raise SourcesError(f"{where}: engine must be one of {', '.join(SEARCH_ENGINES)}, "
+                               f"not {engine!r}")
+        interval = entry.get("interval_minutes", DEFAULT_SEARCH_INTERVAL)
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or not (
+                MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES):
+            raise SourcesError(f"{where}: interval_minutes must be a number from "
+                               f"{MIN_INTERVAL_MINUTES} to {MAX_INTERVAL_MINUTES}")
+        query = entry.get("query")
+        if engine == "gdelt":
+            if not isinstance(query, str) or not query.strip():
+                raise SourcesError(f"{where}: query is required for engine gdelt")
+            if "url" in entry:
+                raise SourcesError(f"{where}: url is for engine feed; gdelt takes endpoint")
+            key, raw = "endpoint", entry.get("endpoint", GDELT_ENDPOINT)
+        else:
+            if "query" in entry or "endpoint" in entry:
+                raise SourcesError(f"{where}: engine feed takes url, not query or endpoint "
+                                   "(the query is in the feed's URL)")
+            key, raw = "url", entry.get("url")
+            if raw is None:
+                raise SourcesError(f"{where}: url is required for engine feed")
+        if not isinstance(raw, str):
+            raise SourcesError(f"{where}: {key} must be a URL")
+        try:
+            url = _search_url(raw, query_allowed=engine == "feed")
+        except BadURL as exc:
+            raise SourcesError(f"{where}: {key}: {exc}") from None
+        searches.append(Search(name, engine, query.strip() if query else None, url,
+                               float(interval), _max_pages(entry, max_pages, where)))
+    return searches
+
+
+def _search_url(raw: str, query_allowed: bool) -> str:
+    """A search's URL as written: normalising would drop parameters a search engine
+    needs (courlan takes Google's gl= for tracking). A GDELT endpoint has no query: the
+    query is ours to add."""
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or (
+            parts.query and not query_allowed) or any(c.isspace() for c in url):
+        raise BadURL(f"{raw!r} is not an http(s) URL"
+                     + ("" if query_allowed else " without a query"))
+    normalize_url(url)  # and one that could be fetched at all
+    return url
 
 
 def _spider_options(entry: dict, where: str) -> dict:

@@ -51,6 +51,13 @@ class OutletDirectory:
         if not _is_address(host):
             self._by_domain.setdefault(registered_domain(host), name)
 
+    def listed(self, url: str) -> bool:
+        """Whether the URL's site or registered domain is one of the directory's."""
+        if site_of(url) in self._by_site:
+            return True
+        host = host_of(url)
+        return not _is_address(host) and registered_domain(host) in self._by_domain
+
     def outlet_for(self, url: str) -> str:
         """The configured outlet for the URL's site or registered domain; otherwise the
         registered domain itself (host:port for bare addresses)."""

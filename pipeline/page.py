@@ -18,3 +18,5 @@ class FetchedPage:
     entry_ids: list[str] = field(default_factory=list)
     entry_title: str | None = None
     entry_published: datetime | None = None
+    found_by: str | None = None  # the search that listed it (discovery of its outlet)
+    listed_site_name: str | None = None  # the outlet's name as the search gave it

@@ -51,8 +51,9 @@ class QuietServer(ThreadingHTTPServer):
 class Site:
     """One outlet's web server."""
 
-    def __init__(self, name: str, newsroom: Newsroom) -> None:
+    def __init__(self, name: str, newsroom: Newsroom, host: str = "127.0.0.1") -> None:
         self.name = name
+        self.host = host  # 127.0.1.1, 127.0.1.2, …: all loopback, distinct hosts
         self.routes: dict[str, Route] = {}
         self.newsroom = newsroom
         self.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n",
@@ -68,7 +69,7 @@ class Site:
             def do_GET(self) -> None:  # noqa: N802
                 site.serve(self)
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -76,7 +77,7 @@ class Site:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -125,9 +126,9 @@ class Newsroom:
         self.sites: dict[str, Site] = {}
         self.log: list[LoggedRequest] = []
 
-    def site(self, name: str) -> Site:
+    def site(self, name: str, host: str = "127.0.0.1") -> Site:
         if name not in self.sites:
-            self.sites[name] = Site(name, self)
+            self.sites[name] = Site(name, self, host)
         return self.sites[name]
 
     def requests(self, site: str | None = None, path_prefix: str = "") -> list[LoggedRequest]:

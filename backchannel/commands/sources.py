@@ -62,6 +62,7 @@ def run_status(args, settings) -> int:
                               "interval_minutes": s.interval_minutes, "last_polled_at": None}))
         return 0
     now = datetime.now(UTC)
+    engines = {s.source_url: s.engine for s in sources.searches}
     for row in rows:
         interval = _minutes(row["interval_minutes"])
         effective = row["effective_interval_seconds"]
@@ -77,6 +78,11 @@ def run_status(args, settings) -> int:
         print(f"{row['outlet']} — {row['url']}")
         print(f"    {state}; every {interval}; last success {_ago(row['last_success_at'], now)};"
               f" next poll {_ago(row['next_poll_at'], now)}")
+        if row["kind"] == "search":
+            engine = ("results feed" if engines.get(row["url"]) == "feed" else
+                      f"GDELT, one request at a time {settings.gdelt_gap_seconds:g} s apart "
+                      "for all GDELT searches of a process, 429 Retry-After honoured")
+            print(f"    search: {engine}; seen up to {_ago(row['search_window_end'], now)}")
         if row["last_error"]:
             print(f"    last error: {row['last_error']}")
     for s in never:

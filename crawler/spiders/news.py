@@ -23,6 +23,7 @@ from crawler.feeds import FeedError, body_hash, parse_feed
 from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
 from crawler.sources import Source, SourcesFile
+from crawler.spiders.searches import SearchSources
 from crawler.spiders.sections import SectionSources
 from crawler.spiders.sitemaps import SitemapSources
 from pipeline import FetchedPage
@@ -53,7 +54,7 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
     return f"{name}: {text}"[:500], True
 
 
-class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
+class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
     """Polls feeds, sitemaps and section pages; yields a FetchedPage per new article.
 
     `sources_file` is the pass's parsed sources file: the per-source options come from
@@ -92,7 +93,7 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         starters = {"feed": self.feed_request, "sitemap": self.sitemap_request,
-                    "section": self.section_request}
+                    "section": self.section_request, "search": self.search_request}
         for source in self.sources:
             poll = self.report.polls[source.id] = PollOutcome(source)
             starter = starters.get(source.kind)
@@ -216,7 +217,7 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
     # --- articles: shared by all kinds ---------------------------------------------
 
     def take_entries(self, poll: PollOutcome, entries: Iterable[ListedPage],
-                     ) -> Iterator[scrapy.Request]:
+                     found_by: str | None = None) -> Iterator[scrapy.Request]:
         """A request for each listed article that neither the archive nor this pass
         (through any source) has already: one fetch per article per pass."""
         candidates = [e for e in entries if e.url not in self.requested]
@@ -234,7 +235,8 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
                 callback=self.parse_page,
                 errback=self.page_failed,
                 dont_filter=True,  # `requested` de-duplicates; see `request_dropped`
-                meta={"source_id": poll.source.id, "entry": entry, "pending": True},
+                meta={"source_id": poll.source.id, "entry": entry, "pending": True,
+                      "found_by": found_by},
             )
 
     def parse_page(self, response: Response):
@@ -251,6 +253,8 @@ class NewsSpider(SitemapSources, SectionSources, scrapy.Spider):
             entry_ids=[entry.entry_id] if entry.entry_id else [],
             entry_title=entry.title,
             entry_published=entry.published,
+            found_by=response.meta.get("found_by"),
+            listed_site_name=entry.site_name,
         )
 
     def page_failed(self, failure: Failure) -> None:
