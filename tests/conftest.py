@@ -98,6 +98,28 @@ def run_cli(args: list[str], env: dict[str, str], input: str | None = None,
     )
 
 
+def run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run `backchannel ARGS` with a pseudo-terminal for stdout and stderr, as a person
+    at a terminal would; (exit status, everything it wrote)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "backchannel", *args], env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+
 @pytest.fixture
 def smtp():
     """A real SMTP server on loopback (aiosmtpd) that records what it accepts."""

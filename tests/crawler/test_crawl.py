@@ -119,33 +119,15 @@ def test_reclassify_reruns_the_classifier_over_the_archive(newsroom, seeds_dir, 
 
 
 def test_on_a_terminal_crawl_shows_live_progress(newsroom, seeds_dir, cli_env, tmp_path):
-    import os
-    import pty
     import re
-    import sys
 
-    from conftest import ROOT
+    from conftest import run_on_terminal
 
     publish_seeds(newsroom, seeds_dir, SEED_LAYOUT[:2])
     sources = write_sources(tmp_path, newsroom, {s.outlet: [feed_path(s)]
                                                  for s in SEED_LAYOUT[:2]})
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: `backchannel crawl` with a terminal for stdout and stderr
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "backchannel", "crawl",
-                                   "--sources", str(sources)], cli_env)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    _, status = os.waitpid(pid, 0)
-    text = output.decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    code, text = run_on_terminal(["crawl", "--sources", str(sources)], cli_env)
+    assert code == 0, text[-2000:]
     assert re.search(r"polled [0-2]/2 sources · fetched \d pages · stored \d new · \d alerts",
                      text)  # the live line, redrawn in place…
     assert "stored 4 new articles (0 updated, 0 skipped), 2 new alerts" in text  # …the summary

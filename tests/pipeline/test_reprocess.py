@@ -11,7 +11,7 @@ import time
 
 import psycopg
 import pytest
-from conftest import ROOT, crawl_invented_archive, run_cli
+from conftest import ROOT, crawl_invented_archive, run_cli, run_on_terminal
 from newsroom import SEED_LAYOUT
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
@@ -158,3 +158,11 @@ def test_a_killed_run_goes_on_where_it_stopped(crawled, cli_env, database_url):
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_twin" WITH (FORCE)')
         crawled.close()
+
+
+def test_on_a_terminal_reprocess_shows_a_progress_bar(crawled, cli_env):
+    code, text = run_on_terminal(["reprocess", "--all", "--batch-size", "2"], cli_env)
+    n = crawled.execute("SELECT count(*) AS n FROM articles").fetchone()["n"]
+    assert code == 0, text[-2000:]
+    assert f"{n}/{n}" in text and "extract" in text  # the bar, drawn on the terminal…
+    assert f"reprocessed {n} articles from the extract stage" in text  # …then the summary
