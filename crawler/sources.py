@@ -123,27 +123,34 @@ def load_sources(path: Path | None, default_interval: float = 5) -> SourcesFile:
     return parse_sources(data, str(path), default_interval)
 
 
-def parse_sources(data: dict, origin: str, default_interval: float = 5) -> SourcesFile:
-    allow = data.get("allow_private_addresses")
-    if allow is not None and not isinstance(allow, bool):
-        raise SourcesError(f"{origin}: allow_private_addresses must be true or false")
-    entries = data.get("outlets", [])
+def named_tables(entries, origin: str, kind: str, plural: str | None = None):
+    """(where, name, table) of each `[[outlets]]` or `[[searches]]` table, checked: a
+    table with a unique, non-empty `name`; errors say which file and which entry."""
+    plural = plural or kind + "s"
     if not isinstance(entries, list):
-        raise SourcesError(f"{origin}: `outlets` must be an array of tables ([[outlets]])")
-    outlets: list[Outlet] = []
-    seen_names: set[str] = set()
+        raise SourcesError(f"{origin}: `{plural}` must be an array of tables ([[{plural}]])")
+    seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):
-        where = f"{origin}: outlet #{index}"
+        where = f"{origin}: {kind} #{index}"
         if not isinstance(entry, dict):
             raise SourcesError(f"{where}: must be a table")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise SourcesError(f"{where}: `name` is required")
         name = name.strip()
-        where = f"{origin}: outlet {name!r}"
-        if name in seen_names:
+        where = f"{origin}: {kind} {name!r}"
+        if name in seen:
             raise SourcesError(f"{where}: listed twice")
-        seen_names.add(name)
+        seen.add(name)
+        yield where, name, entry
+
+
+def parse_sources(data: dict, origin: str, default_interval: float = 5) -> SourcesFile:
+    allow = data.get("allow_private_addresses")
+    if allow is not None and not isinstance(allow, bool):
+        raise SourcesError(f"{origin}: allow_private_addresses must be true or false")
+    outlets: list[Outlet] = []
+    for where, name, entry in named_tables(data.get("outlets", []), origin, "outlet"):
         interval = entry.get("interval_minutes", default_interval)
         if not isinstance(interval, int | float) or isinstance(interval, bool) or not (
                 MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES):
@@ -204,22 +211,8 @@ def _max_pages(entry: dict, default: int, where: str) -> int:
 
 def _searches(entries, origin: str, max_pages: int) -> list[Search]:
     """The `[[searches]]` tables, checked: one clear error naming the search and key."""
-    if not isinstance(entries, list):
-        raise SourcesError(f"{origin}: `searches` must be an array of tables ([[searches]])")
     searches: list[Search] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
-        where = f"{origin}: search #{index}"
-        if not isinstance(entry, dict):
-            raise SourcesError(f"{where}: must be a table")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise SourcesError(f"{where}: `name` is required")
-        name = name.strip()
-        where = f"{origin}: search {name!r}"
-        if name in seen:
-            raise SourcesError(f"{where}: listed twice")
-        seen.add(name)
+    for where, name, entry in named_tables(entries, origin, "search", "searches"):
         unknown = set(entry) - SEARCH_KEYS
         if unknown:
             raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
