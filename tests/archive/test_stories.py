@@ -249,7 +249,7 @@ def test_stories_command(db, database_url, seeds_dir, capsys):
     for article in ids.values():
         assign_story(db, article)
     code, out = run_stories_command(["--format", "json"], database_url, capsys)
-    stories = json.loads(out)
+    stories = [json.loads(line) for line in out.splitlines()]  # JSON Lines
     assert code == 0 and [s["outlets"][0] for s in stories] == ["Finance Wire", "Kyiv Review"]
     code, out = run_stories_command(["--since", "2025-03-01"], database_url, capsys)
     assert code == 0 and "Finance Wire, Kabul Times" in out and "Kyiv Review" not in out
