@@ -36,7 +36,8 @@ def merge_stories(conn: psycopg.Connection, keep: int, other: int, note: str | N
         raise CurationError("a story cannot be merged with itself")
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (STORY_LOCK,))
-        _story(conn, keep), _story(conn, other)
+        _story(conn, keep)  # both must exist: the error names the missing one
+        _story(conn, other)
         conn.execute("UPDATE story_articles SET story_id = %s, pinned = true "
                      "WHERE story_id IN (%s, %s)", (keep, keep, other))
         conn.execute("DELETE FROM stories WHERE id = %s", (other,))

@@ -36,6 +36,12 @@ class Processed:
                                self.decision.stance)
 
 
+def stored_confidence(confidence: float) -> float:
+    """As the archive keeps it: three places, as precise as the calibration is, so that
+    a re-derived value compares equal to the stored one."""
+    return round(confidence, 3)
+
+
 def parse_published(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -83,6 +89,6 @@ def process(page: FetchedPage, outlet_for: Callable[[str], str]) -> Processed:
         evidence=decision.evidence,
         classifier_version=CLASSIFIER_VERSION,
         extractor_version=EXTRACTOR_VERSION,
-        confidence=round(decision.confidence, 3),  # as precise as calibration is
+        confidence=stored_confidence(decision.confidence),
     )
     return Processed(article, decision)

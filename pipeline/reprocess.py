@@ -31,7 +31,7 @@ from archive.stories import restory, split_story
 from classify import CLASSIFIER_VERSION, Classification, classify
 from extract import EXTRACTOR_VERSION
 from pipeline.page import FetchedPage
-from pipeline.process import NotAnArticle, process
+from pipeline.process import NotAnArticle, process, stored_confidence
 
 log = logging.getLogger(__name__)
 
@@ -159,18 +159,14 @@ def _derive(row: dict, stage: str, summary: Summary
                      "authors": article.authors, "site_name": article.site_name,
                      "contact_story": decision.contact_story,
                      "call_status": decision.call_status, "evidence": decision.evidence,
-                     "confidence": _rounded(decision.confidence)},
+                     "confidence": article.confidence},
                     decision, EXTRACTOR_VERSION)
     decision = classify(row["title"], row["text"], row["language"])
     return ({"contact_story": decision.contact_story, "call_status": decision.call_status,
-             "evidence": decision.evidence, "confidence": _rounded(decision.confidence)},
+             "evidence": decision.evidence,
+             "confidence": stored_confidence(decision.confidence)},
             decision,
             EXTRACTOR_VERSION if stage == "extract" else None)
-
-
-def _rounded(confidence: float | None) -> float | None:
-    """To three places, as `process` stores it: an unchanged value then compares equal."""
-    return None if confidence is None else round(confidence, 3)
 
 
 _COUNTED = ("seen", "changed", "not_articles", "without_page")
