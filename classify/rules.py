@@ -178,7 +178,10 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
         return False  # a contact with a third leader ("Xi and Putin ... as Washington says")
     if (f.ru and f.us_weak) or (f.us and f.ru_weak):
         return True
-    before = facts[max(0, i - WINDOW):i]
+    # a side named beside a third leader ("Zelensky met Trump") is that leader's contact;
+    # it is borrowed only when its sentence was itself about the two sides
+    before = [facts[j] for j in range(max(0, i - WINDOW), i)
+              if not facts[j].other or mentioned[j]]
     ctx_ru = f.ru or any(b.ru for b in before)
     ctx_us = f.us or any(b.us for b in before)
     if f.pair and ctx_ru and ctx_us:
