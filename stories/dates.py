@@ -38,3 +38,50 @@ def call_date(sentence: str, published: date) -> date | None:
         return None
     return found if found <= published + timedelta(days=1) else found.replace(
         year=found.year - 1)
+
+
+# Months as the news names them: English names and abbreviations, and Russian and
+# Ukrainian stems (their case endings vary: "в июне", "наприкінці червня").
+_MONTH_STEMS = (
+    ("jan(?:uary)?\\b", "январ", "січн"), ("feb(?:ruary)?\\b", "феврал", "лют"),
+    ("mar(?:ch)?\\b", "март", "берез"), ("apr(?:il)?\\b", "апрел", "квіт"),
+    ("may\\b", "ма[йя]", "травн"), ("june?\\b", "июн", "червн"), ("july?\\b", "июл", "липн"),
+    ("aug(?:ust)?\\b", "август", "серпн"), ("sep(?:t|tember)?\\b", "сентябр", "вересн"),
+    ("oct(?:ober)?\\b", "октябр", "жовтн"), ("nov(?:ember)?\\b", "ноябр", "листопад"),
+    ("dec(?:ember)?\\b", "декабр", "грудн"),
+)
+_PART = (r"(?:(?P<late>late|(?:at\s+)?the\s+end\s+of|в\s+конце|наприкінці|в\s+кінці)"
+         r"|(?P<early>early|(?:at\s+)?the\s+(?:beginning|start)\s+of|в\s+начале|на\s+початку)"
+         r"|(?P<mid>mid|(?:in\s+)?the\s+middle\s+of|в\s+середине|в\s+середині|у\s+середині)"
+         r"|(?P<whole>in|during|в|у))")
+_PERIOD = re.compile(
+    rf"\b{_PART}[\s-]+(?P<month>"
+    + "|".join(rf"(?:{'|'.join(stems)})" for stems in _MONTH_STEMS)
+    + r")\w*(?:\s+(?P<year>(?:19|20)\d\d))?",
+    re.IGNORECASE,
+)
+
+
+def call_period(sentence: str, published: date) -> tuple[date, date] | None:
+    """The days a sentence dates a contact to by its month ("confirmed the call took
+    place at the end of June", "в начале июля"): the whole month, or its first, middle
+    or last ten days; the latest such month on or before publication unless a year is
+    given. None when no month is named."""
+    match = _PERIOD.search(sentence)
+    if not match:
+        return None
+    word = match.group("month").lower()
+    month = next(i for i, stems in enumerate(_MONTH_STEMS, 1)
+                 if any(re.match(stem, word) for stem in stems))
+    year = int(match.group("year")) if match.group("year") else published.year
+    if not match.group("year") and (year, month) > (published.year, published.month):
+        year -= 1
+    first = date(year, month, 1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if match.group("late"):
+        return first.replace(day=20), last
+    if match.group("early"):
+        return first, first.replace(day=10)
+    if match.group("mid"):
+        return first.replace(day=10), first.replace(day=20)
+    return first, last

@@ -12,6 +12,7 @@ from functools import cached_property
 from stories.actors import actors_in
 from stories.copies import COPY_THRESHOLD, body_lines, containment, content_words, shingles
 from stories.dates import call_date as sentence_call_date
+from stories.dates import call_period
 from stories.kinds import contact_kind
 
 WINDOW = timedelta(days=14)  # an article joins a story only within this of a member
@@ -73,6 +74,22 @@ class Item:
         except OverflowError:  # a date at the ends of the calendar ties no call to a day
             return None
 
+    @cached_property
+    def period(self) -> tuple[date, date] | None:
+        """The month, or part of one, its evidence dates the contact to."""
+        return call_period(self.evidence or "", self.at.date())
+
+
+def dates_back_to(later: Item, earlier: Item) -> bool:
+    """The later article dates the contact to a period holding the earlier report ("he
+    confirmed the call took place at the end of June", said two weeks on): a retrospective
+    confirmation of what was reported then, however many days later."""
+    if not later.period or later.at < earlier.at:
+        return False
+    first, last = later.period
+    day = earlier.call_date or earlier.at.date()
+    return first - timedelta(days=1) <= day <= last + timedelta(days=1)
+
 
 def lexical_overlap(a: Item, b: Item) -> float:
     if not a.terms or not b.terms:
@@ -96,7 +113,8 @@ def same_contact(a: Item, b: Item) -> bool:
     if a.kind and b.kind and a.kind != b.kind and abs(a.at - b.at) > CONFIRMATION_WINDOW:
         return False  # a call and a meeting days apart are two contacts
     if a.status != b.status and not (a.call_date and a.call_date == b.call_date) and not (
-            a.kind and a.kind == b.kind and abs(a.at - b.at) <= CONFIRMATION_WINDOW):
+            a.kind and a.kind == b.kind and abs(a.at - b.at) <= CONFIRMATION_WINDOW) and not (
+            dates_back_to(a, b) or dates_back_to(b, a)):
         return False  # a confirmed call and unconfirmed claims are, as a rule, two contacts
     if len(a.actors & b.actors) < 2:
         return False

@@ -77,9 +77,17 @@ def test_alerts_and_stories_against_the_gold_labels(crawled_corpus):
         "WHERE al.kind <> 'status_change'")}
     gold_unconfirmed = {u for u, i in urls.items()
                         if i["contact_story"] and i["call_status"] == "unconfirmed"}
+    # One pass reads the corpus in no particular order: a report that joined its story
+    # after a readout had confirmed it is rightly not alerted (the story's watchers got
+    # the status change), though a crawl in real time would have read it first.
+    after_confirmation = {r["url"] for r in db.execute(
+        "SELECT a.url FROM articles a JOIN story_articles sa ON sa.article_id = a.id "
+        "WHERE EXISTS (SELECT 1 FROM story_articles c JOIN articles ca ON ca.id = c.article_id "
+        "WHERE c.story_id = sa.story_id AND ca.call_status = 'confirmed' "
+        "AND c.joined_at < sa.joined_at)")} & gold_unconfirmed
     right = alerted & gold_unconfirmed
     precision = len(right) / len(alerted) if alerted else 0.0
-    recall = len(right) / len(gold_unconfirmed)
+    recall = len(right) / len(gold_unconfirmed - after_confirmation)
     # confirmed episodes with earlier unconfirmed reports end as a confirmed story
     episodes: dict[str, list[str]] = defaultdict(list)
     for url, item in urls.items():
@@ -92,8 +100,10 @@ def test_alerts_and_stories_against_the_gold_labels(crawled_corpus):
         stored[u]["story_status"] == "confirmed" for u in episodes[e]
         if urls[u]["call_status"] == "unconfirmed" and stored[u]["story_id"])]
     print(f"\nalerts {len(alerted)}, right {len(right)} (precision {precision:.2f}); "
-          f"unconfirmed reports {len(gold_unconfirmed)}, alerted {len(right)} "
+          f"unconfirmed reports {len(gold_unconfirmed)} ({len(after_confirmation)} read "
+          f"after their story's readout), alerted {len(right)} "
           f"(recall {recall:.2f}); confirmed episodes with earlier reports "
           f"{len(confirmed_later)}, ending confirmed {len(ends_confirmed)}")
     assert precision >= 0.85 and recall >= 0.7
-    assert len(ends_confirmed) >= len(confirmed_later) - 1
+    print("not ending confirmed:", sorted(set(confirmed_later) - set(ends_confirmed)))
+    assert ends_confirmed == confirmed_later

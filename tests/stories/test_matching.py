@@ -52,6 +52,7 @@ def test_components_close_the_rule_and_keep_the_first_report_first():
     ("بوتين وترامب بحثا في اتصال هاتفي", {"putin", "trump"}),
     ("Шойгу и Остин провели переговоры", {"shoigu", "austin"}),
     ("CIA chief Burns met Naryshkin", {"burns", "naryshkin"}),
+    ("Burns belde met Narysjkin; Oesjakov zweeg", {"burns", "naryshkin", "ushakov"}),
     ("पुतिन और ट्रंप की बातचीत", {"putin", "trump"}),
 ])
 def test_actors_in_the_scripts_of_the_news(text, actors):
@@ -83,3 +84,44 @@ def test_the_day_of_the_call_across_abbreviations(sentence, day):
 
     found = call_date(sentence, datetime.fromisoformat("2025-03-20").date())
     assert (found.isoformat() if found else None) == day
+
+
+SPY_REPORT = ("CIA Director William Burns called the head of Russia's SVR Sergei "
+              "Naryshkin this week to say Washington had no part in the mutiny, two "
+              "newspapers reported.")
+SPY_CONFIRMED = ("Sergei Naryshkin said Burns had called him at the end of June "
+                 "and that they discussed the mutiny and what Washington knew of it.")
+SPY_OTHER = ("Sergei Naryshkin said Burns had called him in early May and that "
+             "they discussed the mutiny and what Washington knew of it.")
+
+
+def spy_item(n: int, text: str, status: str, when: str) -> Item:
+    return Item(id=n, outlet=f"Outlet {n}", at=datetime.fromisoformat(when), title=None,
+                text=text, status=status, evidence=text, language="en")
+
+
+def test_a_confirmation_weeks_later_that_dates_the_call_back_joins_its_reports():
+    report = spy_item(1, SPY_REPORT, "unconfirmed", "2023-06-29T10:00:00+00:00")
+    later = spy_item(2, SPY_CONFIRMED, "confirmed", "2023-07-12T10:00:00+00:00")
+    assert same_contact(report, later) and same_contact(later, report)
+    # dated to another month, or to a period after the report: another contact
+    assert not same_contact(report, spy_item(3, SPY_OTHER, "confirmed",
+                                             "2023-07-12T10:00:00+00:00"))
+    assert not same_contact(spy_item(4, SPY_REPORT, "unconfirmed", "2023-06-05T10:00:00+00:00"),
+                            spy_item(5, SPY_CONFIRMED, "confirmed", "2023-06-18T10:00:00+00:00"))
+
+
+@pytest.mark.parametrize("sentence, period", [
+    ("He confirmed the call took place at the end of June", ("2023-06-20", "2023-06-30")),
+    ("The envoys met in mid-March in Riyadh", ("2023-03-10", "2023-03-20")),
+    ("Президенты созвонились в начале июля", ("2023-07-01", "2023-07-10")),
+    ("Посланці зустрічалися у травні", ("2023-05-01", "2023-05-31")),
+    ("They last spoke in December", ("2022-12-01", "2022-12-31")),  # the latest December
+    ("They met in Marco Rubio's office", None),
+    ("Leaders may meet in the spring", None),
+])
+def test_the_period_a_sentence_dates_a_contact_to(sentence, period):
+    from stories.dates import call_period
+
+    found = call_period(sentence, datetime.fromisoformat("2023-07-13").date())
+    assert (tuple(d.isoformat() for d in found) if found else None) == period
