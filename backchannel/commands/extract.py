@@ -7,23 +7,19 @@ import argparse
 import json
 import logging
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from crawler.netguard import PrivateAddressRefused, check_url
+from crawler.direct_fetch import FetchError, fetch_page
+from crawler.netguard import PrivateAddressRefused
 from crawler.sources import SourcesError, load_sources
 from extract.article import extract
 from extract.outlets import OutletDirectory
 
-FETCH_TIMEOUT = 30.0  # seconds
+FETCH_TIMEOUT = 30.0  # seconds, per read
+FETCH_DEADLINE = 60.0  # seconds, for the whole page
 FETCH_MAX_BYTES = 10 * 1024 * 1024
 
 log = logging.getLogger("backchannel.extract")
-
-
-class FetchError(Exception):
-    """A URL could not be fetched; the message says why."""
 
 
 def register(subparsers) -> None:
@@ -98,39 +94,14 @@ def is_url(text: str) -> bool:
     return text.lower().startswith(("http://", "https://"))
 
 
-class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Refuse a redirect to a private address just as the first URL would be refused."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        check_url(newurl, self.allow_private)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def fetch(url: str, settings) -> tuple[bytes, str, str | None]:
-    """GET a page with the standard library: 30 s timeout, at most 10 MB, private
-    addresses refused (also on redirect). Returns body, final URL, Content-Type."""
-    check_url(url, settings.allow_private_addresses)
-    opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_private_addresses))
-    request = urllib.request.Request(
-        url, headers={"User-Agent": settings.user_agent, "Accept": "text/html,*/*;q=0.8"}
-    )
-    try:
-        with opener.open(request, timeout=FETCH_TIMEOUT) as response:
-            body = response.read(FETCH_MAX_BYTES + 1)
-            final_url = response.geturl() or url
-            content_type = response.headers.get("Content-Type")
-    except urllib.error.HTTPError as exc:
-        raise FetchError(f"HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise FetchError(f"cannot fetch: {exc.reason}") from None
-    except (TimeoutError, OSError, ValueError) as exc:
-        raise FetchError(f"cannot fetch: {exc}") from None
-    if len(body) > FETCH_MAX_BYTES:
-        raise FetchError(f"page larger than {FETCH_MAX_BYTES // (1024 * 1024)} MB")
-    return body, final_url, content_type
+    """GET a page: the name resolved once and the connection pinned to the checked
+    address, private addresses refused (also on redirect), at most 10 MB, 30 s per read
+    and FETCH_DEADLINE for the whole. Returns body, final URL, Content-Type."""
+    return fetch_page(url, allow_private=settings.allow_private_addresses,
+                      user_agent=settings.user_agent, accept="text/html,*/*;q=0.8",
+                      read_timeout=FETCH_TIMEOUT, deadline=FETCH_DEADLINE,
+                      max_bytes=FETCH_MAX_BYTES)
 
 
 def emit(record: dict) -> None:
