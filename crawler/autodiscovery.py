@@ -3,15 +3,14 @@ type="application/rss+xml">` (or Atom) on its home page, checked to be a feed.""
 
 from __future__ import annotations
 
-import urllib.request
-from urllib.error import URLError
 from urllib.parse import urljoin
 
 import lxml.html
 
 from core.urls import BadURL, normalize_url
+from crawler.direct_fetch import FetchError, fetch_page
 from crawler.feeds import FeedError, parse_feed
-from crawler.netguard import PrivateAddressRefused, check_url
+from crawler.netguard import PrivateAddressRefused
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 MAX_BYTES = 5 * 1024 * 1024
@@ -50,12 +49,12 @@ def home_pages(domain: str) -> list[str]:
 
 
 def fetch(url: str, user_agent: str, timeout: float, allow_private: bool) -> tuple[str, bytes]:
-    check_url(url, allow_private)
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        final = response.geturl()
-        check_url(final, allow_private)
-        return final, response.read(MAX_BYTES)
+    """The page and its final URL; every redirect hop checked before it is followed."""
+    body, final, _ = fetch_page(url, allow_private=allow_private, user_agent=user_agent,
+                                accept="text/html,application/xhtml+xml,*/*;q=0.8",
+                                read_timeout=timeout, deadline=2 * timeout,
+                                max_bytes=MAX_BYTES)
+    return final, body
 
 
 def discover_feed(domain: str, user_agent: str, timeout: float, allow_private: bool) -> str:
@@ -66,7 +65,7 @@ def discover_feed(domain: str, user_agent: str, timeout: float, allow_private: b
             final, page = fetch(home, user_agent, timeout, allow_private)
         except PrivateAddressRefused as exc:
             raise NoFeed(f"{home}: {exc}") from None
-        except (URLError, OSError, ValueError) as exc:
+        except (FetchError, OSError, ValueError) as exc:
             problems.append(f"{home}: {getattr(exc, 'reason', exc)}")
             continue
         links = feed_links(page, final)
@@ -78,6 +77,6 @@ def discover_feed(domain: str, user_agent: str, timeout: float, allow_private: b
                 _, body = fetch(link, user_agent, timeout, allow_private)
                 if parse_feed(body, link).entries is not None:
                     return link
-            except (URLError, OSError, ValueError, FeedError, PrivateAddressRefused) as exc:
+            except (FetchError, OSError, ValueError, FeedError, PrivateAddressRefused) as exc:
                 problems.append(f"{link}: {getattr(exc, 'reason', exc)}")
     raise NoFeed("; ".join(problems) or f"{domain}: no home page found")
