@@ -336,7 +336,10 @@ def is_contact_story(mentions: list[Mention]) -> bool:
     """Mainly about a contact: one in the title or lead, or several in the article."""
     if any(m.position < 0 for m in mentions):
         return True  # the headline states the subject, even a denial or an older call
-    counted = [m for m in mentions if m.status != BACKGROUND]
+    # a plan named beside a third leader ("spoke with Zelensky, before the planned
+    # summit with Putin") is that leader's story's context, not its subject
+    counted = [m for m in mentions if m.status != BACKGROUND
+               and not (m.status == PLANNED and m.facts.other)]
     if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
     return len(counted) >= MIN_MENTIONS
