@@ -204,6 +204,8 @@ def sources_page(conn: psycopg.Connection, state: str | None, page: int,
                  limit: int) -> dict:
     rows = source_health(conn, state=state, limit=limit + 1, offset=(page - 1) * limit)
     for row in rows:
+        if row["last_error"] and row["last_error"].startswith(row["url"] + ": "):
+            row["last_error"] = row["last_error"][len(row["url"]) + 2:]  # said beside it
         row["url"] = without_credentials(row["url"])
         seconds = row.pop("effective_interval_seconds")
         row["effective_interval_minutes"] = seconds / 60 if seconds else None

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT
-from webserver import article_id, running, story_id
+from webserver import article_id, chromium, running, screenshot, story_id
 
 from web.app import create_app
 
 HOSTILE = '<script>alert("x")</script> Lavrov and Rubio said to have spoken'
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts"  # screenshots, for a person to look at
 
 
 @pytest.fixture(scope="module")
@@ -126,15 +119,8 @@ def test_unknown_pages_are_404(site, path):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium "
-                    "(scripts/ensure-chromium.sh, run by `make test`)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_in_a_browser(crawled_archive, site, browser):
@@ -148,15 +134,14 @@ def test_in_a_browser(crawled_archive, site, browser):
     page.goto(base + "/")
     expect(page.locator("h1")).to_have_text("Stories")
     expect(page.get_by_role("link", name=HOSTILE)).to_be_visible()  # text, not a script
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web-stories.png"), full_page=True)
+    screenshot(page, "web-stories.png")
 
     geneva = story_id(crawled_archive, "geneva-1")
     page.locator(f'a.story-link[href="/stories/{geneva}"]').click()
     expect(page).to_have_url(f"{base}/stories/{geneva}")
     expect(page.locator("ol.outlets li")).to_have_text(["Harbour Post", "Valley Times"])
     expect(page.locator("td.outlet")).to_have_text(["Harbour Post", "Valley Times"])
-    page.screenshot(path=str(ARTIFACTS / "web-story.png"), full_page=True)
+    screenshot(page, "web-story.png")
 
     page.get_by_role("link", name="Search", exact=True).click()
     page.fill("input[name=q]", "prisoner exchange")
@@ -165,14 +150,14 @@ def test_in_a_browser(crawled_archive, site, browser):
     expect(page.locator("p.count")).to_have_text("1 result")
     marks = page.locator("ol.results mark").all_inner_texts()
     assert {m.lower() for m in marks} >= {"prisoner", "exchange"}
-    page.screenshot(path=str(ARTIFACTS / "web-search.png"), full_page=True)
+    screenshot(page, "web-search.png")
 
     page.locator("a.result").first.click()
     expect(page.locator("h1")).to_have_text("Geneva meeting between envoys: what we know")
 
     page.goto(f"{base}/articles/{article_id(crawled_archive, 'hostile')}")
     expect(page.locator("h1")).to_have_text(HOSTILE)
-    page.screenshot(path=str(ARTIFACTS / "web-article.png"), full_page=True)
+    screenshot(page, "web-article.png")
     assert page.title().startswith('<script>alert("x")</script>')
     assert dialogs == []  # no alert() ran anywhere
     page.close()
