@@ -60,7 +60,10 @@ async def single_values(request: Request) -> None:
 
 router = APIRouter(prefix="/api", tags=["archive"], dependencies=[Depends(single_values)],
                    responses={401: {"model": Error, "description": "token missing or wrong"},
-                              422: {"model": Error, "description": "a parameter is wrong"}})
+                              422: {"model": Error, "description": "a parameter is wrong"},
+                              429: {"model": Error, "description":
+                                    "too many wrong tokens from this address: wait for "
+                                    "Retry-After seconds"}})
 
 
 async def connection(request: Request) -> AsyncIterator[psycopg.Connection]:
@@ -74,7 +77,9 @@ async def connection(request: Request) -> AsyncIterator[psycopg.Connection]:
 Conn = Annotated[psycopg.Connection, Depends(connection)]
 
 
-@router.get("/stories", response_model=StoryPage, summary="Stories, newest first")
+@router.get("/stories", response_model=StoryPage, summary="Stories, newest first",
+            responses={404: {"model": Error, "description":
+                             "no outlet has the name given; `detail` names close ones"}})
 def list_stories(conn: Conn,
                  status: Annotated[StoryStatus | None, Query()] = None,
                  since: Annotated[When | None, Query(

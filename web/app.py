@@ -41,6 +41,7 @@ from web.guard import (
 from web.models import Error, Health
 from web.queries import parameter_of
 from web.templating import configure
+from web.views import UnknownOutlet
 
 log = logging.getLogger("backchannel.web")
 HERE = Path(__file__).resolve().parent
@@ -160,6 +161,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SearchError)
     async def bad_filter(request: Request, exc: SearchError) -> Response:
         return _error(request, 422, str(exc), parameter_of(exc))
+
+    @app.exception_handler(UnknownOutlet)
+    async def unknown_outlet(request: Request, exc: UnknownOutlet) -> Response:
+        # A page shows it beside its form (422); for the API, no such outlet is a 404.
+        return _error(request, 404 if wants_json(request.url.path) else 422, str(exc),
+                      "outlet")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -53,7 +53,8 @@ def token_refusal(token: str | None, loopback: bool) -> str | None:
     if token is None:
         return "without a token"
     if len(token) < MIN_TOKEN_LENGTH:
-        return (f"with a token of {len(token)} characters: a token must have at least "
+        return (f"with a token of {len(token)} character{'' if len(token) == 1 else 's'}: "
+                f"a token must have at least "
                 f"{MIN_TOKEN_LENGTH} (for example `python -c 'import secrets; "
                 f"print(secrets.token_urlsafe(24))'`)")
     return None

@@ -43,6 +43,10 @@ def stories_page(conn: psycopg.Connection, status: str | None, since: datetime |
             "next_page": page + 1 if len(rows) > limit else None, "results": results}
 
 
+class UnknownOutlet(SearchError):
+    """An outlet filter naming no outlet of the archive (a 404 in the API)."""
+
+
 def story_filter_choices(conn: psycopg.Connection) -> dict:
     """The outlets and languages the story list can be narrowed to."""
     return {"outlets": story_outlets(conn), "languages": story_languages(conn)}
@@ -60,7 +64,7 @@ def known_outlet(conn: psycopg.Connection, name: str) -> str:
                                                              n=3, cutoff=0.6)]
     hint = (f"; did you mean {' or '.join(repr(c) for c in close)}?" if close
             else f"; {len(known)} outlets are known" if known else "; the archive has none")
-    raise SearchError(f"outlet: no outlet is called {name!r}{hint}")
+    raise UnknownOutlet(f"outlet: no outlet is called {name!r}{hint}")
 
 
 def story(conn: psycopg.Connection, story_id: int) -> dict | None:
