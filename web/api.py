@@ -14,11 +14,16 @@ from pydantic import StringConstraints, WithJsonSchema
 from archive.search import SearchError
 from web import views
 from web.models import (
+    AlertPage,
     Article,
     CallStatus,
+    DeliveryStatus,
     Error,
     ReportsPerDay,
+    ReportStatus,
     SearchPage,
+    SourcePage,
+    SourceState,
     StoryDetail,
     StoryPage,
     StoryStatus,
@@ -40,6 +45,8 @@ Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 is the first page"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Outlet = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
+Language = Annotated[str | None, Query(pattern=LANGUAGE, description="e.g. en, ru")]
+CHANNEL = r"^[a-z]{0,20}$"
 
 REPEATABLE = {"outlet"}
 
@@ -53,7 +60,10 @@ async def single_values(request: Request) -> None:
 
 router = APIRouter(prefix="/api", tags=["archive"], dependencies=[Depends(single_values)],
                    responses={401: {"model": Error, "description": "token missing or wrong"},
-                              422: {"model": Error, "description": "a parameter is wrong"}})
+                              422: {"model": Error, "description": "a parameter is wrong"},
+                              429: {"model": Error, "description":
+                                    "too many wrong tokens from this address: wait for "
+                                    "Retry-After seconds"}})
 
 
 async def connection(request: Request) -> AsyncIterator[psycopg.Connection]:
@@ -67,13 +77,20 @@ async def connection(request: Request) -> AsyncIterator[psycopg.Connection]:
 Conn = Annotated[psycopg.Connection, Depends(connection)]
 
 
-@router.get("/stories", response_model=StoryPage, summary="Stories, newest first")
+@router.get("/stories", response_model=StoryPage, summary="Stories, newest first",
+            responses={404: {"model": Error, "description":
+                             "no outlet has the name given; `detail` names close ones"}})
 def list_stories(conn: Conn,
                  status: Annotated[StoryStatus | None, Query()] = None,
                  since: Annotated[When | None, Query(
                      description="first reported on or after this date or date-time")] = None,
+                 outlet: Annotated[Outlet | None, Query(
+                     description="stories with an article of this outlet (an unknown "
+                                 "name is a 422 naming the close ones)")] = None,
+                 language: Language = None,
                  page: Page = 1, limit: Limit = 50) -> dict:
-    return views.stories_page(conn, status, since_moment(since), page, limit)
+    return views.stories_page(conn, status, since_moment(since), page, limit,
+                              outlet=outlet, language=language)
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail,
@@ -99,8 +116,7 @@ def search(conn: Conn,
                description="reported on or after; must be before `until`")] = None,
            until: Annotated[When | None, Query(
                description="reported before; a date includes its day")] = None,
-           language: Annotated[str | None, Query(pattern=LANGUAGE,
-                                                 description="e.g. en, ru")] = None,
+           language: Language = None,
            page: Page = 1, limit: Limit = 20) -> dict:
     filters = search_filters(q, outlet, status, story, since, until, language)
     return views.search_page(conn, filters, page, limit)
@@ -134,8 +150,27 @@ def reports_per_day(conn: Conn,
                         description="reported on or after; must be before `until`")] = None,
                     until: Annotated[When | None, Query(
                         description="a date includes its day")] = None,
-                    status: Annotated[StoryStatus, Query()] = "unconfirmed") -> dict:
+                    status: Annotated[ReportStatus, Query()] = "unconfirmed") -> dict:
     start, end = since_moment(since), until_moment(until)
     if start and end and start >= end:
         raise SearchError("since: must be before until")
     return views.days(conn, start, end, status)
+
+
+@router.get("/alerts", response_model=AlertPage,
+            summary="Alerts sent, newest first, with each channel's delivery")
+def alerts(conn: Conn,
+           status: Annotated[DeliveryStatus | None, Query(
+               description="alerts with a delivery in this state")] = None,
+           channel: Annotated[str | None, Query(
+               pattern=CHANNEL, description="email, slack or webhook")] = None,
+           page: Page = 1, limit: Limit = 50) -> dict:
+    return views.alerts_page(conn, status, channel or None, page, limit)
+
+
+@router.get("/sources", response_model=SourcePage,
+            summary="Every source's health: ok or failing, why, last success, next poll")
+def sources(conn: Conn,
+            state: Annotated[SourceState | None, Query()] = None,
+            page: Page = 1, limit: Limit = 100) -> dict:
+    return views.sources_page(conn, state, page, limit)

@@ -27,25 +27,38 @@ from starlette.exceptions import HTTPException
 from archive.db import ping
 from archive.search import SearchError
 from core import __version__
-from web import api, pages
+from web import api, docs, pages
 from web.db import Busy, WebPool
-from web.guard import COOKIE, Guard, RedactToken, wants_json
+from web.guard import (
+    COOKIE,
+    FREE_GUESSES,
+    GUESS_DELAY,
+    Guard,
+    RedactToken,
+    Throttle,
+    wants_json,
+)
 from web.models import Error, Health
 from web.queries import parameter_of
 from web.templating import configure
+from web.views import UnknownOutlet
 
 log = logging.getLogger("backchannel.web")
 HERE = Path(__file__).resolve().parent
 DESCRIPTION = """Read-only access to the backchannel archive: stories (one per alleged
-Kremlin–White House contact), their timelines, full-text search and single articles.
+Kremlin–White House contact), their timelines, full-text search, single articles,
+reports per day, the alerts sent and the sources' health.
 Datetimes are ISO 8601 (UTC). A wrong parameter is a 422 whose `parameter` names it;
 `limit` above its maximum is refused (422), not clamped."""
 
 
 def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
-               pool_wait_seconds: float = 3.0) -> FastAPI:
+               pool_wait_seconds: float = 3.0, free_guesses: int = FREE_GUESSES,
+               guess_delay_seconds: float = GUESS_DELAY) -> FastAPI:
     """`pool_size` connections at most; a request that finds none free within
-    `pool_wait_seconds` gets a 503 with Retry-After."""
+    `pool_wait_seconds` gets a 503 with Retry-After. A client that sent more than
+    `free_guesses` wrong tokens waits `guess_delay_seconds`, doubling per further
+    guess, before any token of its is checked again (see web.guard.Throttle)."""
     pool = WebPool(database_url, pool_size, pool_wait_seconds)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactToken) for f in access_log.filters):
@@ -62,8 +75,12 @@ def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
     if not (HERE / "templates" / "base.html").is_file():
         raise RuntimeError(f"{HERE}/templates is missing: the package was installed without "
                            "its data files (see [tool.setuptools.package-data])")
+    if docs.missing_assets():
+        raise RuntimeError(f"/docs needs {', '.join(docs.missing_assets())}: install the "
+                           "fastapi-offline package (a dependency of backchannel)")
     app = FastAPI(title="backchannel", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None)
     css = (HERE / "static" / "style.css").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     app.state.pool = pool
@@ -92,9 +109,11 @@ def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)
-    app.add_middleware(Guard, token=app.state.token)
+    app.add_middleware(Guard, token=app.state.token, throttle=Throttle(
+        free_guesses, guess_delay_seconds))
     return app
 
 
@@ -142,6 +161,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SearchError)
     async def bad_filter(request: Request, exc: SearchError) -> Response:
         return _error(request, 422, str(exc), parameter_of(exc))
+
+    @app.exception_handler(UnknownOutlet)
+    async def unknown_outlet(request: Request, exc: UnknownOutlet) -> Response:
+        # A page shows it beside its form (422); for the API, no such outlet is a 404.
+        return _error(request, 404 if wants_json(request.url.path) else 422, str(exc),
+                      "outlet")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -4,9 +4,10 @@ template only draws what this computes, so the page needs no JavaScript."""
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
-MAX_DAYS = 366  # a longer range shows its last year; narrow it with since/until
+MAX_DAYS = 3660  # ten years of bars at most; a longer range is refused, not cut
+PAD_SHARE = 0.05  # an unchosen range is the data's, widened by this share each side
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 56
 
@@ -18,23 +19,36 @@ def _step(top: int, ticks: int = 4) -> int:
     return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
-def every_day(days: list[dict]) -> list[dict]:
-    """The days from the first to the last report, days without one as zeros."""
+def fitted_range(days: list[dict]) -> tuple[date, date] | None:
+    """From the first to the last day with reports, padded a little on each side (at
+    least a day), so that a few recent days fill the chart instead of a sliver of a
+    year; the last MAX_DAYS days of it when the data span more."""
+    if not days:
+        return None
+    first, last = min(r["day"] for r in days), max(r["day"] for r in days)
+    pad = timedelta(days=max(1, round((last - first).days * PAD_SHARE)))
+    first, last = first - pad, last + pad
+    return max(first, last - timedelta(days=MAX_DAYS - 1)), last
+
+
+def every_day(days: list[dict], first: date, last: date) -> list[dict]:
+    """Each day from `first` to `last`, days without a report as zeros."""
     counts = {row["day"]: int(row["reports"]) for row in days}
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    first = max(first, last - timedelta(days=MAX_DAYS - 1))
     span = (last - first).days + 1
     return [{"day": first + timedelta(days=i), "reports": counts.get(first + timedelta(days=i), 0)}
             for i in range(span)]
 
 
-def bar_chart(days: list[dict]) -> dict | None:
-    """Bars, gridlines and labels in SVG user units; None when there is nothing to draw."""
-    filled = every_day(days)
-    if not filled:
+def bar_chart(days: list[dict], first: date | None = None,
+              last: date | None = None) -> dict | None:
+    """Bars, gridlines and labels in SVG user units for each day from `first` to `last`
+    (default: the fitted range of `days`); None when there is no report to draw. The
+    caption's figures (`total`, `days_with_reports`) count `days`, as the table does."""
+    if not days:
         return None
+    if first is None or last is None:
+        first, last = fitted_range(days)
+    filled = every_day(days, first, last)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     peak = max(row["reports"] for row in filled) or 1
     step = _step(peak)
@@ -55,5 +69,6 @@ def bar_chart(days: list[dict]) -> dict | None:
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP,
             "right": WIDTH - RIGHT, "bottom": TOP + plot_h, "bars": bars,
             "y_ticks": y_ticks, "x_ticks": x_ticks, "first": filled[0]["day"],
-            "last": filled[-1]["day"], "total": sum(r["reports"] for r in filled)}
+            "last": filled[-1]["day"], "total": sum(int(r["reports"]) for r in days),
+            "days_with_reports": len(days)}
 

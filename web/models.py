@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 CallStatus = Literal["unconfirmed", "confirmed", "none"]
-StoryStatus = Literal["unconfirmed", "confirmed"]
+StoryStatus = Literal["unconfirmed", "confirmed", "denied"]
+ReportStatus = Literal["unconfirmed", "confirmed"]  # what an article reports of a call
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+SourceState = Literal["ok", "failing", "never polled"]
 
 
 class Error(BaseModel):
@@ -33,6 +36,19 @@ class StorySummary(BaseModel):
     articles: int = Field(description="articles in the story, copies included")
     outlets: list[str] = Field(description="outlets in order of their first report")
     outlet_count: int
+
+
+class Evidence(BaseModel):
+    """The article that confirmed or denied a story."""
+    id: int
+    outlet: str
+    url: str
+    title: str | None
+    reported_at: datetime | None
+    decides: Literal["confirmed", "denied"] = Field(description="the status it gave")
+    official: Literal["ru", "us"] | None = Field(
+        description="the government whose own outlet published it; null: a news report")
+    status_changed_at: datetime | None
 
 
 class StoryPage(BaseModel):
@@ -85,6 +101,8 @@ class StoryDetail(BaseModel):
     articles: list[TimelineEntry]
     merged: list[Merge]
     events: list[StoryEvent] = Field(description="merges, splits and moves, oldest first")
+    status_evidence: Evidence | None = Field(
+        description="the readout, denial or report that confirmed or denied the story")
 
 
 class SearchHit(BaseModel):
@@ -147,6 +165,11 @@ class Article(BaseModel):
     wire: str | None
     copy_of: ArticleRef | None
     copies: list[ArticleRef]
+    status_evidence: Evidence | None = Field(
+        description="what confirmed or denied this article's story (may be this article)")
+    claim: ArticleRef | None = Field(
+        description="when this article decided its story: the story's first report, "
+                    "the claim it confirms or denies")
     text: str
 
 
@@ -156,7 +179,61 @@ class DayCount(BaseModel):
 
 
 class ReportsPerDay(BaseModel):
-    status: StoryStatus
+    status: ReportStatus
     since: datetime | None
     until: datetime | None = Field(description="exclusive")
     days: list[DayCount] = Field(description="days with at least one report, oldest first")
+
+
+class Delivery(BaseModel):
+    channel: str = Field(description="email, slack or webhook")
+    status: DeliveryStatus
+    attempts: int = Field(description="tries so far; retries are attempts beyond the first")
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="when a pending one is tried next")
+    delivered_at: datetime | None
+
+
+class AlertEntry(BaseModel):
+    id: int
+    rule: str
+    kind: Literal["first_report", "new_outlet", "status_change"]
+    story_id: int
+    outlet: str
+    story_status: StoryStatus | None = Field(description="a status change's new status")
+    article_id: int
+    url: str | None
+    title: str | None
+    created_at: datetime
+    deliveries: list[Delivery] = Field(description="one per channel; empty: none configured")
+
+
+class AlertPage(BaseModel):
+    page: int
+    limit: int
+    next_page: int | None
+    results: list[AlertEntry]
+
+
+class SourceHealth(BaseModel):
+    id: int
+    outlet: str | None
+    kind: str = Field(description="feed, sitemap, section or search")
+    url: str = Field(description="credentials in the URL are shown as ***")
+    state: SourceState
+    consecutive_failures: int
+    last_error: str | None = Field(description="why the last poll failed")
+    last_status: int | None = Field(description="HTTP status of the last poll")
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime | None
+    interval_minutes: float = Field(description="as configured")
+    effective_interval_minutes: float | None = Field(description="as adapted, if it was")
+
+
+class SourcePage(BaseModel):
+    page: int
+    limit: int
+    next_page: int | None
+    totals: dict[SourceState, int] = Field(description="sources per state, all pages")
+    results: list[SourceHealth]

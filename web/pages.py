@@ -7,6 +7,8 @@ wrong one is shown on the page beside the form rather than as a bare error."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import psycopg
@@ -15,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from archive.search import SearchError
 from web import views
-from web.api import Conn
+from web.api import LANGUAGE, Conn
 from web.chart import bar_chart
 from web.guard import COOKIE, token_matches
 from web.queries import (
@@ -28,6 +30,10 @@ from web.queries import (
 )
 
 RESULTS_PER_PAGE = 20
+ALERTS_PER_PAGE = 50
+SOURCES_PER_PAGE = 100
+STORY_STATUSES = ("unconfirmed", "confirmed", "denied")
+SOURCE_STATES = ("ok", "failing", "never polled")
 router = APIRouter(include_in_schema=False)
 
 
@@ -61,15 +67,19 @@ def chart_for(conn: psycopg.Connection, since=None, until=None,
 
 @router.get("/", response_class=HTMLResponse)
 def stories(request: Request, conn: Conn, status: str = "", since: str = "",
-            page: str = "1") -> HTMLResponse:
-    params = {"status": status, "since": since}
-    context = {"params": params, "error": None, "stories": [], "next": None, "prev": None}
+            outlet: str = "", language: str = "", page: str = "1") -> HTMLResponse:
+    params = {"status": status, "since": since, "outlet": outlet, "language": language}
+    context = {"params": params, "error": None, "stories": [], "next": None, "prev": None,
+               **views.story_filter_choices(conn)}
     try:
-        if status not in ("", "unconfirmed", "confirmed"):
-            raise SearchError(f"status: {status!r} is not unconfirmed or confirmed")
+        if status not in ("", *STORY_STATUSES):
+            raise SearchError(f"status: {status!r} is not one of {', '.join(STORY_STATUSES)}")
+        if language and not re.fullmatch(LANGUAGE, language):
+            raise SearchError(f"language: {language!r} is not a language code such as en")
         number = page_number(page)
         found = views.stories_page(conn, status or None, since_moment(since), number,
-                                   STORIES_PER_PAGE)
+                                   STORIES_PER_PAGE, outlet=outlet.strip() or None,
+                                   language=language or None)
     except SearchError as exc:
         context["error"] = str(exc)
         return render(request, "stories.html", context, 422)
@@ -124,22 +134,66 @@ def article(request: Request, conn: Conn, article_id: int) -> HTMLResponse:
 
 
 @router.get("/chart", response_class=HTMLResponse)
-def chart(request: Request, conn: Conn, since: str = "", until: str = "",
+def chart(request: Request, conn: Conn, since: str = "", until: str = "", days: str = "",
           status: str = "unconfirmed") -> HTMLResponse:
-    params = {"since": since, "until": until, "status": status}
+    params = {"since": since, "until": until, "days": days, "status": status}
     context = {"params": params, "error": None, "chart": None, "days": []}
     try:
         if status not in ("unconfirmed", "confirmed"):
             raise SearchError(f"status: {status!r} is not unconfirmed or confirmed")
-        start, end = since_moment(since), until_moment(until)
-        if start and end and start >= end:
-            raise SearchError("since: must be before until")
-        found = views.days(conn, start, end, status)
+        try:
+            count = int(days) if days.strip() else None
+        except ValueError:
+            raise SearchError(f"days: {days!r} is not a number of days") from None
+        found = views.chart_days(conn, status, since_moment(since), until_moment(until),
+                                 count)
     except SearchError as exc:
         context["error"] = str(exc)
         return render(request, "chart.html", context, 422)
-    context.update(chart=bar_chart(found["days"]), days=found["days"])
+    context.update(chart=bar_chart(found["days"], found["first"], found["last"]),
+                   days=found["days"], first=found["first"], last=found["last"])
     return render(request, "chart.html", context)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(request: Request, conn: Conn, status: str = "", channel: str = "",
+           page: str = "1") -> HTMLResponse:
+    params = {"status": status, "channel": channel}
+    context = {"params": params, "error": None, "alerts": [], "next": None, "prev": None,
+               "totals": views.alert_totals(conn)}
+    try:
+        if status not in ("", "pending", "delivered", "failed"):
+            raise SearchError(f"status: {status!r} is not pending, delivered or failed")
+        number = page_number(page)
+        found = views.alerts_page(conn, status or None, channel or None, number,
+                                  ALERTS_PER_PAGE)
+    except SearchError as exc:
+        context["error"] = str(exc)
+        return render(request, "alerts.html", context, 422)
+    context.update(alerts=found["results"], page=number,
+                   next=found["next_page"] and link("/alerts", params, page=found["next_page"]),
+                   prev=number > 1 and link("/alerts", params, page=number - 1))
+    return render(request, "alerts.html", context)
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources(request: Request, conn: Conn, state: str = "", page: str = "1") -> HTMLResponse:
+    params = {"state": state}
+    context = {"params": params, "error": None, "sources": [], "totals": {}, "next": None,
+               "prev": None, "now": datetime.now(UTC)}
+    try:
+        if state not in ("", *SOURCE_STATES):
+            raise SearchError(f"state: {state!r} is not one of {', '.join(SOURCE_STATES)}")
+        number = page_number(page)
+        found = views.sources_page(conn, state or None, number, SOURCES_PER_PAGE)
+    except SearchError as exc:
+        context["error"] = str(exc)
+        return render(request, "sources.html", context, 422)
+    context.update(sources=found["results"], totals=found["totals"], page=number,
+                   next=found["next_page"] and link("/sources", params,
+                                                    page=found["next_page"]),
+                   prev=number > 1 and link("/sources", params, page=number - 1))
+    return render(request, "sources.html", context)
 
 
 @router.get("/login")

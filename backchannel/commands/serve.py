@@ -1,8 +1,9 @@
 """`backchannel serve`: the read-only web UI and JSON API (see web/).
 
 The token comes from BACKCHANNEL_WEB_TOKEN or `web_token` in the configuration file;
-it is never printed or logged. Without one, only a loopback address may be bound: the
-archive is not published to a network by accident."""
+it is never printed or logged. Without one, or with one shorter than 16 characters, only
+a loopback address may be bound: the archive is not published to a network by accident,
+nor behind a token that can be guessed."""
 
 from __future__ import annotations
 
@@ -69,10 +70,12 @@ def run(args, settings) -> int:
     import uvicorn
 
     from web.app import create_app
+    from web.guard import token_refusal
 
     token = web_token(settings)
-    if token is None and not is_loopback(args.host):
-        print(f"backchannel serve: refusing to listen on {args.host} without a token: set "
+    refusal = token_refusal(token, is_loopback(args.host))
+    if refusal:
+        print(f"backchannel serve: refusing to listen on {args.host} {refusal}: set "
               f"{TOKEN_ENV} (or web_token in the configuration file), or use --host 127.0.0.1",
               file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from conftest import ROOT
 
 from backchannel.commands.serve import is_loopback, run, web_token
 from core.config import load_settings
+from web.guard import token_refusal
 
 TOKEN = "serve-test-token-9f3a"
 
@@ -39,6 +40,16 @@ def test_refuses_a_public_address_without_a_token(host, capsys, monkeypatch):
     error = capsys.readouterr().err
     assert f"refusing to listen on {host} without a token" in error
     assert "BACKCHANNEL_WEB_TOKEN" in error
+
+
+@pytest.mark.parametrize("token", ["Zq7", "Fifteen-chars15"])
+def test_refuses_a_short_token_beyond_loopback(token, capsys, monkeypatch):
+    monkeypatch.setenv("BACKCHANNEL_WEB_TOKEN", token)
+    assert serve("0.0.0.0", free_port()) == 2
+    error = capsys.readouterr().err
+    assert f"with a token of {len(token)} characters: a token must have at least 16" in error
+    assert token not in error  # the token itself is not shown
+    assert token_refusal(token, loopback=True) is None  # on this machine only, it may do
 
 
 def test_serves_with_the_token_and_never_prints_it(cli_env):

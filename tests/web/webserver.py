@@ -9,9 +9,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
+import pytest
 import uvicorn
+from conftest import ROOT
 from psycopg.conninfo import make_conninfo
 
 from archive.db import connect
@@ -40,6 +43,34 @@ def running(app, sock: socket.socket | None = None) -> Iterator[str]:
         server.should_exit = True
         thread.join(15)
         sock.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots, for a person to look at
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium through Playwright (skips when either is absent)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium "
+                    "(scripts/ensure-chromium.sh, run by `make test`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 @contextmanager
