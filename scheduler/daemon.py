@@ -19,6 +19,7 @@ from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
 from archive.reschedule import next_polls
 from core.config import Settings
+from core.text import plural
 from crawler.items import PassReport
 from crawler.sources import SourcesError
 from scheduler.health import HealthServer
@@ -124,7 +125,7 @@ class Daemon:
         log.info("daemon started: a look for due sources every %.0f s; health on "
                  "http://%s:%d/healthz", settings.tick_seconds, host, port)
         reactor.run(installSignalHandlers=False)
-        log.info("daemon stopped after %d passes", self.passes)
+        log.info("daemon stopped after %s", plural(self.passes, "pass", "passes"))
         return 0
 
     async def tick(self) -> None:
@@ -177,10 +178,11 @@ class Daemon:
         self.passes += 1
         failed = sum(1 for poll in report.polls.values() if not poll.ok)
         listed = len(self.watch.sources.sources) if self.watch.sources else len(report.polls)
-        log.info("pass %d: polled %d of %d sources%s, fetched %d pages, stored %d new "
-                 "articles, %d alerts", self.passes, len(report.polls), listed,
-                 f" ({failed} failed)" if failed else "", report.pages_fetched,
-                 report.articles_new, len(report.alerts))
+        log.info("pass %d: polled %d of %s%s, fetched %s, stored %s, %s", self.passes,
+                 len(report.polls), plural(listed, "source"),
+                 f" ({failed} failed)" if failed else "",
+                 plural(report.pages_fetched, "page"),
+                 plural(report.articles_new, "new article"), plural(len(report.alerts), "alert"))
         self.quiet.reset()
 
     def look_failed(self, line: str) -> bool:
@@ -200,12 +202,12 @@ class Daemon:
         quiet = self.quiet
         if minutes <= 0 or time.time() - quiet.since < minutes * 60:
             return
-        parts = [f"idle for {(time.time() - quiet.since) / 60:.0f} min: {quiet.looks} "
-                 f"looks for due sources, no poll"]
+        parts = [f"idle for {(time.time() - quiet.since) / 60:.0f} min: "
+                 f"{plural(quiet.looks, 'look')} for due sources, no poll"]
         if self.watch.error:
             parts.append(f"the sources file cannot be used: {self.watch.error}")
         elif quiet.errors:
-            parts.append(f"{quiet.errors} looks failed, the last: {quiet.error}")
+            parts.append(f"{plural(quiet.errors, 'look')} failed, the last: {quiet.error}")
         parts.append(self.schedule_line())
         log.info("%s", "; ".join(part for part in parts if part))
         error = quiet.error
@@ -226,7 +228,7 @@ class Daemon:
         when = row["next_poll_at"]
         at = (f", next poll at {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if when
               else "")
-        return f"{len(sources.sources)} sources{failing}{at}"
+        return f"{plural(len(sources.sources), 'source')}{failing}{at}"
 
     def shutdown(self) -> None:
         """Stop taking work, let the pass in hand end, then stop the reactor."""
