@@ -61,10 +61,20 @@ class PlannerLines(logging.Filter):
         return record.levelno >= logging.WARNING or logging.getLogger().level <= logging.DEBUG
 
 
+class OverlapLines(logging.Filter):
+    """APScheduler warns at every tick that falls inside a long pass that the job is
+    still running: by design (one pass at a time, the next one coalesced)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
+
+
 def quiet_planner() -> None:
-    planner = logging.getLogger("crawler.plan")
-    if not any(isinstance(f, PlannerLines) for f in planner.filters):
-        planner.addFilter(PlannerLines())
+    """Silence the lines a look repeats every few seconds (see the two filters)."""
+    for name, kind in (("crawler.plan", PlannerLines), ("apscheduler.scheduler", OverlapLines)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 class Quiet:
@@ -122,7 +132,7 @@ class Daemon:
             signal.signal(signum, lambda *_: reactor.callFromThread(self.shutdown))
         reactor.callWhenRunning(self.scheduler.start)
         host, port = self.health.address
-        log.info("daemon started: a look for due sources every %.0f s; health on "
+        log.info("daemon started: a look for due sources every %g s; health on "
                  "http://%s:%d/healthz", settings.tick_seconds, host, port)
         reactor.run(installSignalHandlers=False)
         log.info("daemon stopped after %s", plural(self.passes, "pass", "passes"))
@@ -202,7 +212,7 @@ class Daemon:
         quiet = self.quiet
         if minutes <= 0 or time.time() - quiet.since < minutes * 60:
             return
-        parts = [f"idle for {(time.time() - quiet.since) / 60:.0f} min: "
+        parts = [f"idle for {_duration(time.time() - quiet.since)}: "
                  f"{plural(quiet.looks, 'look')} for due sources, no poll"]
         if self.watch.error:
             parts.append(f"the sources file cannot be used: {self.watch.error}")
@@ -261,6 +271,10 @@ class Daemon:
             reactor.stop()
 
         finish()
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _now():
