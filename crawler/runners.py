@@ -90,8 +90,18 @@ async def _run_in_reactor(link: PassConnection, settings: Settings, plan: PassPl
         finally:
             if running is not None:
                 running.remove(crawler)
+        forget_unanswered(report, getattr(crawler, "abandoned_sources", set()))
     link.finish(settings, report)
     return report
+
+
+def forget_unanswered(report: PassReport, abandoned: set[int]) -> None:
+    """A stop (SIGTERM) is no failure of the sources it cut short: a source whose own
+    request was abandoned, or never got an answer, was not polled. Its state stays as
+    it was (failures included) and, being due, it is polled by the next pass."""
+    for source_id, poll in list(report.polls.items()):
+        if poll.status is None and (poll.error is None or source_id in abandoned):
+            del report.polls[source_id]
 
 
 class PassInterrupted(Exception):
@@ -111,9 +121,12 @@ def abandon_queued_requests(crawler) -> int:
     from twisted.python.failure import Failure
 
     abandoned = 0
+    sources = crawler.__dict__.setdefault("abandoned_sources", set())
     for slot in list(engine.downloader.slots.values()):
         while slot.queue:
-            _, deferred = slot.queue.popleft()
+            request, deferred = slot.queue.popleft()
+            if "source_id" in request.meta and not request.meta.get("pending"):
+                sources.add(request.meta["source_id"])  # the source's own document
             deferred.errback(Failure(PassInterrupted("stopped before it was fetched")))
             abandoned += 1
     return abandoned

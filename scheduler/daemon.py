@@ -9,15 +9,22 @@ import logging
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+import psycopg
 
 from alerts.wiring import wiring_from_settings
 from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
+from archive.reschedule import next_polls
 from core.config import Settings
-from crawler.sources import load_sources
+from core.text import plural
+from crawler.items import PassReport
+from crawler.sources import SourcesError
 from scheduler.health import HealthServer
 from scheduler.metrics import Metrics
+from scheduler.sources_watch import SourcesWatch
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,44 @@ def install_asyncio_reactor() -> None:
     install_reactor(ASYNCIO_REACTOR)
 
 
+class PlannerLines(logging.Filter):
+    """The planner logs `polling N of M sources` at each look, every few seconds; in the
+    daemon the pass line says it when there was a pass, so the planner's INFO lines show
+    only at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or logging.getLogger().level <= logging.DEBUG
+
+
+class OverlapLines(logging.Filter):
+    """APScheduler warns at every tick that falls inside a long pass that the job is
+    still running: by design (one pass at a time, the next one coalesced)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
+
+
+def quiet_planner() -> None:
+    """Silence the lines a look repeats every few seconds (see the two filters)."""
+    for name, kind in (("crawler.plan", PlannerLines), ("apscheduler.scheduler", OverlapLines)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
+
+
+class Quiet:
+    """What happened since the daemon last logged a line: the heartbeat's summary."""
+
+    def __init__(self) -> None:
+        self.since = time.time()
+        self.looks = 0
+        self.error: str | None = None  # the last failed look's reason, logged once
+        self.errors = 0
+
+    def reset(self) -> None:
+        self.__init__()
+
+
 class Daemon:
     def __init__(self, settings: Settings, sources_path: Path | None = None) -> None:
         self.settings = settings
@@ -55,6 +100,8 @@ class Daemon:
         self.passes = 0
         self.last_pass_end: float | None = None
         self.running_crawlers: list = []
+        self.watch = SourcesWatch(self.sources_path, settings.default_interval_minutes)
+        self.quiet = Quiet()
 
     def run(self, max_passes: int | None = None) -> int:
         install_asyncio_reactor()
@@ -62,7 +109,7 @@ class Daemon:
         from twisted.internet import reactor
 
         settings = self.settings
-        sources = load_sources(self.sources_path, settings.default_interval_minutes)
+        sources = self.watch.changed()  # SourcesError: the file is broken at the start
         from crawler.resolver import install as install_resolver
 
         install_resolver(reactor, settings.allow_private_addresses
@@ -75,6 +122,7 @@ class Daemon:
         self.health = HealthServer(settings.health_host, settings.health_port, self.url,
                                    self.metrics, lambda: self.last_pass_end,
                                    settings.health_max_age_minutes * 60).start()
+        quiet_planner()
         self.wiring.start()
         self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_event_loop())
         self.scheduler.add_job(self.tick, "interval", seconds=settings.tick_seconds,
@@ -84,42 +132,113 @@ class Daemon:
             signal.signal(signum, lambda *_: reactor.callFromThread(self.shutdown))
         reactor.callWhenRunning(self.scheduler.start)
         host, port = self.health.address
-        log.info("daemon started: a look for due sources every %.0f s; health on "
+        log.info("daemon started: a look for due sources every %g s; health on "
                  "http://%s:%d/healthz", settings.tick_seconds, host, port)
         reactor.run(installSignalHandlers=False)
-        log.info("daemon stopped after %d passes", self.passes)
+        log.info("daemon stopped after %s", plural(self.passes, "pass", "passes"))
         return 0
 
     async def tick(self) -> None:
-        """One pass over the sources that are due, if this process holds the lock."""
+        """One pass over the sources that are due, if this process holds the lock. Only
+        a pass that polled something is logged; an idle daemon logs a heartbeat."""
         from crawler.runners import crawl_pass
 
         if self.stopping:
             return
         if not self.lock.hold():
             return
+        self.metrics.looks.inc()
+        self.quiet.looks += 1
         self.in_pass = True
         started = time.monotonic()
         try:
-            report = await crawl_pass(self.settings, self.url, self.sources_path,
-                                      self.wiring.outbox, self.settings.host_polls_per_tick,
-                                      self.running_crawlers)
-            self.last_pass_end = time.time()  # a look with nothing due counts for health…
-            if report.polls:  # …but only a pass that polled is a pass in the figures
-                self.metrics.record_pass(report, time.monotonic() - started,
-                                         self.last_pass_end)
-                self.passes += 1
-                log.info("pass %d: polled %d sources, stored %d new articles, %d alerts",
-                         self.passes, len(report.polls), report.articles_new,
-                         len(report.alerts))
+            if self.sources_usable():
+                report = await crawl_pass(self.settings, self.url, self.sources_path,
+                                          self.wiring.outbox,
+                                          self.settings.host_polls_per_tick,
+                                          self.running_crawlers)
+                self.last_pass_end = time.time()  # a look with nothing due counts for
+                if report.polls:                  # health, but only a pass that polled
+                    self.record_pass(report, time.monotonic() - started)  # is a pass
+                self.quiet.error = None
         except DatabaseError as exc:  # already one clear line: no traceback
-            log.error("crawl pass failed: %s; the next one will try again", exc)
-        except Exception:  # a pass that fails must not end the daemon
-            log.exception("crawl pass failed; the next one will try again")
+            self.look_failed(f"crawl pass failed: {exc}; the next one will try again")
+        except Exception as exc:  # a pass that fails must not end the daemon
+            if self.look_failed(f"crawl pass failed ({type(exc).__name__}: {exc}); the "
+                                "next one will try again"):
+                log.debug("the failed pass's traceback", exc_info=True)
         finally:
             self.in_pass = False
+        self.heartbeat()
         if self.max_passes is not None and self.passes >= self.max_passes:
             self.shutdown()
+
+    def sources_usable(self) -> bool:
+        """Apply a change of the sources file; False while the file cannot be read
+        (said once per change: nothing is polled until it is fixed)."""
+        try:
+            self.watch.apply(self.url)
+        except SourcesError as exc:
+            log.error("%s; no source is polled until the sources file is fixed "
+                      "(alerts are still delivered)", exc)
+        return self.watch.error is None
+
+    def record_pass(self, report: PassReport, seconds: float) -> None:
+        self.metrics.record_pass(report, seconds, self.last_pass_end)
+        self.passes += 1
+        failed = sum(1 for poll in report.polls.values() if not poll.ok)
+        listed = len(self.watch.sources.sources) if self.watch.sources else len(report.polls)
+        log.info("pass %d: polled %d of %s%s, fetched %s, stored %s, %s", self.passes,
+                 len(report.polls), plural(listed, "source"),
+                 f" ({failed} failed)" if failed else "",
+                 plural(report.pages_fetched, "page"),
+                 plural(report.articles_new, "new article"), plural(len(report.alerts), "alert"))
+        self.quiet.reset()
+
+    def look_failed(self, line: str) -> bool:
+        """Log a failed look, unless it failed the same way last time (the heartbeat
+        counts those). True when it is a new failure."""
+        self.quiet.errors += 1
+        if line == self.quiet.error:
+            return False
+        self.quiet.error = line
+        log.error("%s", line)
+        return True
+
+    def heartbeat(self) -> None:
+        """After `heartbeat_minutes` without a line, one line saying the daemon is alive,
+        what it looked at and when the next poll is."""
+        minutes = self.settings.heartbeat_minutes
+        quiet = self.quiet
+        if minutes <= 0 or time.time() - quiet.since < minutes * 60:
+            return
+        parts = [f"idle for {_duration(time.time() - quiet.since)}: "
+                 f"{plural(quiet.looks, 'look')} for due sources, no poll"]
+        if self.watch.error:
+            parts.append(f"the sources file cannot be used: {self.watch.error}")
+        elif quiet.errors:
+            parts.append(f"{plural(quiet.errors, 'look')} failed, the last: {quiet.error}")
+        parts.append(self.schedule_line())
+        log.info("%s", "; ".join(part for part in parts if part))
+        error = quiet.error
+        quiet.reset()
+        quiet.error = error  # a failure still going on is not logged again
+
+    def schedule_line(self) -> str:
+        """`9 sources (2 failing), next poll at 12:40:05 UTC`, from the archive."""
+        sources = self.watch.sources
+        if sources is None:
+            return ""
+        try:
+            with connect(self.url, migrate_now=False, connect_timeout=5) as conn:
+                row = next_polls(conn, [source.url for source in sources.sources])
+        except (DatabaseError, psycopg.Error) as exc:
+            return f"the archive cannot be read ({type(exc).__name__})"
+        failing = f" ({row['failing']} failing)" if row["failing"] else ""
+        when = row["next_poll_at"]
+        at = (f", next poll at {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if when
+              else "")
+        return f"{plural(len(sources.sources), 'source')}{failing}{at}"
 
     def shutdown(self) -> None:
         """Stop taking work, let the pass in hand end, then stop the reactor."""
@@ -154,7 +273,9 @@ class Daemon:
         finish()
 
 
-def _now():
-    from datetime import UTC, datetime
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
+
+def _now():
     return datetime.now(UTC)

@@ -20,10 +20,11 @@ from archive.locks import SCHEMA_LOCK, CrawlerLock, hold_session_lock, release_s
 from archive.queue import create_queue_schema, queue_schema_exists, queued_or_running
 from core.config import Settings
 from core.urls import host_of
-from crawler.sources import load_sources
-from scheduler.daemon import STOP_DEADLINE, install_asyncio_reactor
+from crawler.sources import SourcesError, load_sources
+from scheduler.daemon import STOP_DEADLINE, install_asyncio_reactor, quiet_planner
 from scheduler.health import HealthServer
 from scheduler.metrics import Metrics
+from scheduler.sources_watch import SourcesWatch
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,11 @@ class Scheduler:
         self.last_look: float | None = None
         self.deferred = 0
         self.conn = None
+        self.watch = SourcesWatch(self.sources_path, settings.default_interval_minutes)
 
     def run(self) -> int:
-        load_sources(self.sources_path, self.settings.default_interval_minutes)  # fail early
+        self.watch.changed()  # fail early: SourcesError
+        quiet_planner()  # `polling 0 of N sources` at every look says nothing
         self.url = database_url(self.settings)
         connect(self.url).close()  # create or migrate the archive
         ensure_queue_schema(self.url)
@@ -159,6 +162,13 @@ class Scheduler:
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.url, migrate_now=False)
         await self.recover_stalled()
+        try:
+            self.watch.apply(self.url)  # a changed interval counts from the last poll
+        except SourcesError as exc:
+            log.error("%s; no source is queued until the sources file is fixed", exc)
+        if self.watch.error:
+            self.last_look = time.time()
+            return
         due = plan_pass(self.conn, self.settings, self.sources_path, False, None).todo
         busy = in_flight(self.conn)
         per_host = Counter(lock for lock in busy.values())

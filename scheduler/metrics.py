@@ -31,6 +31,8 @@ class Metrics:
         self.pass_seconds = Histogram("backchannel_pass_duration_seconds",
                                       "Duration of crawl passes", registry=r,
                                       buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
+        self.looks = Counter("backchannel_looks", "Looks for due sources (daemon ticks)",
+                             registry=r)
         self.last_pass = Gauge("backchannel_last_pass_end_timestamp_seconds",
                                "When the last pass ended", registry=r)
         self.source_success = Gauge("backchannel_source_last_success_timestamp_seconds",
