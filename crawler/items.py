@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.store import SourceState
+from crawler.sources import redact_url
 
 
 @dataclass
@@ -61,6 +62,13 @@ class PollOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None
+
+    def __setattr__(self, name: str, value) -> None:
+        """An error names its source's URL: never with the credentials it may carry, as
+        it is printed (FAILED lines), logged and stored (sources.last_error)."""
+        if name == "error" and value:
+            value = redact_url(value)
+        super().__setattr__(name, value)
 
 
 @dataclass
