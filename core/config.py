@@ -18,7 +18,7 @@ from typing import Any
 
 import platformdirs
 
-from core.tomlfile import TomlFileError, line_of, read_toml, unknown_key, where
+from core.tomlfile import TomlFileError, line_of, noun_of, read_toml, unknown_key, where
 
 ENV_PREFIX = "BACKCHANNEL_"
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -286,7 +286,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key, value in data.items():
             at = where(str(path), line_of(text, key))
             if key not in table:
-                raise ConfigError(f"{at}: {unknown_key(key, table)}")
+                raise ConfigError(f"{at}: {unknown_key(key, table, noun_of(value))}")
             try:
                 checked = check_value(key, value, table[key], from_env=False)
             except ConfigError as exc:

@@ -82,6 +82,13 @@ def where(path: str, line: int | None) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
+def noun_of(value) -> str:
+    """"table" for a table or an array of tables, else "key": what an error calls it."""
+    tables = isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value))
+    return "table" if tables else "key"
+
+
 def unknown_key(key: str, known, noun: str = "key") -> str:
     """"`allow_private_adresses`: unknown key; did you mean `allow_private_addresses`?\""""
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)

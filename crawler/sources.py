@@ -11,7 +11,14 @@ from urllib.parse import quote, urlsplit
 
 from core.config import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from core.logs import add_secret
-from core.tomlfile import TomlFileError, line_of, read_toml, table_lines, unknown_key
+from core.tomlfile import (
+    TomlFileError,
+    line_of,
+    noun_of,
+    read_toml,
+    table_lines,
+    unknown_key,
+)
 from core.tomlfile import where as tomlwhere
 from core.urls import BadURL, host_of, normalize_url
 from crawler.sections import DEFAULT_PAGES, MAX_PAGES, SelectorError, parse_selector
@@ -141,12 +148,6 @@ def redact_url(text: str) -> str:
     return CREDENTIALS.sub(r"\1***@", text)
 
 
-def _noun(value) -> str:
-    tables = isinstance(value, dict) or (
-        isinstance(value, list) and value and all(isinstance(v, dict) for v in value))
-    return "table" if tables else "key"
-
-
 def _name_problem(name: str) -> str | None:
     """A name printed at the start of a line (FAILED lines, logs) holds no control or
     bidirectional-override character that could forge or hide a line."""
@@ -168,7 +169,8 @@ def named_tables(entries, origin: str, kind: str, plural: str | None = None,
     seen: dict[str, tuple[str, str]] = {}
     found = []
     for index, entry in enumerate(entries, start=1):
-        at = tomlwhere(origin, headers[index - 1] if len(headers) >= index else None)
+        line = headers[index - 1] if len(headers) >= index else None
+        at = tomlwhere(origin, line)
         if not isinstance(entry, dict):
             raise SourcesError(f"{at}: {kind} #{index}: must be a table")
         name = entry.get("name")
@@ -186,7 +188,7 @@ def named_tables(entries, origin: str, kind: str, plural: str | None = None,
                 raise SourcesError(f"{where}: listed twice (also at {first_at})")
             raise SourcesError(f"{where}: {first!r} ({first_at}) is the same {kind} (names "
                                "differ only in case); name it once")
-        seen[folded] = (name, at)
+        seen[folded] = (name, f"line {line}" if line else f"{kind} #{index}")
         found.append((where, name, entry))
     return found
 
@@ -199,7 +201,7 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5,
         if key not in TOP_KEYS:
             line = line_of(text, key) if text is not None else None
             raise SourcesError(f"{tomlwhere(origin, line)}: "
-                               f"{unknown_key(key, TOP_KEYS, _noun(value))}")
+                               f"{unknown_key(key, TOP_KEYS, noun_of(value))}")
     allow = data.get("allow_private_addresses")
     if allow is not None and not isinstance(allow, bool):
         line = line_of(text, "allow_private_addresses") if text is not None else None
@@ -214,7 +216,7 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5,
                                            text=text):
         for key, value in entry.items():
             if key not in OUTLET_KEYS:
-                raise SourcesError(f"{where}: {unknown_key(key, OUTLET_KEYS, _noun(value))}")
+                raise SourcesError(f"{where}: {unknown_key(key, OUTLET_KEYS, noun_of(value))}")
         interval = entry.get("interval_minutes", default_interval)
         if not isinstance(interval, int | float) or isinstance(interval, bool) or not (
                 MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES):
@@ -286,7 +288,7 @@ def _searches(entries, origin: str, max_pages: int, text: str | None) -> list[Se
     for where, name, entry in named_tables(entries, origin, "search", "searches", text):
         for key, value in entry.items():
             if key not in SEARCH_KEYS:
-                raise SourcesError(f"{where}: {unknown_key(key, SEARCH_KEYS, _noun(value))}")
+                raise SourcesError(f"{where}: {unknown_key(key, SEARCH_KEYS, noun_of(value))}")
         engine = entry.get("engine")
         if engine not in SEARCH_ENGINES:
             raise SourcesError(f"{where}: engine must be one of {', '.join(SEARCH_ENGINES)}, "
