@@ -14,7 +14,7 @@ from archive.embedded import EmbeddedUnavailable
 from core import __version__
 from core.config import ConfigError, load_settings
 from core.logs import setup_logging
-from crawler.sources import SourcesError, redact_url
+from crawler.sources import SourcesError, load_sources, redact_url
 
 # Order is the order shown by --help.
 COMMAND_MODULES = [
@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"backchannel: warning: {warning}", file=sys.stderr)
     setup_logging("DEBUG" if args.verbose else settings.log_level)
     try:
+        if hasattr(args, "sources"):  # checked whole before the command does anything
+            load_sources(args.sources or settings.sources, settings.default_interval_minutes)
         return int(args.handler(args, settings) or 0)
     except (ConfigError, DatabaseError, EmbeddedUnavailable, SourcesError) as exc:
         print(f"backchannel: {one_line(redact_url(str(exc)))}", file=sys.stderr)

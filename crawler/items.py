@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from archive.store import SourceState
 from crawler.sources import redact_url
@@ -68,6 +69,9 @@ class PollOutcome:
         it is printed (FAILED lines), logged and stored (sources.last_error)."""
         if name == "error" and value:
             value = redact_url(value)
+            userinfo = urlsplit(self.source.url).netloc.rpartition("@")[0]
+            if userinfo:  # quoted without its URL ("invalid hostname: user:pw@host")
+                value = value.replace(userinfo, "***")
         super().__setattr__(name, value)
 
 

@@ -133,13 +133,29 @@ def default_sources_path() -> Path:
     return Path(str(resources.files("crawler").joinpath("default_sources.toml")))
 
 
+_parsed: dict[tuple, SourcesFile] = {}  # (path, interval, mtime, size) → the file read
+
+
 def load_sources(path: Path | None, default_interval: float = 5) -> SourcesFile:
+    """The sources file, checked. A file unchanged since this process last read it is
+    not read again: the command line checks it before any work, then the pass uses it."""
     path = path or default_sources_path()
+    try:
+        stat = Path(path).stat()
+        key: tuple | None = (str(path), default_interval, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None  # read_toml says why
+    if key in _parsed:
+        return _parsed[key]
     try:
         data, text = read_toml(Path(path))
     except TomlFileError as exc:
         raise SourcesError(f"{exc} (sources file)") from None
-    return parse_sources(data, str(path), default_interval, text)
+    sources = parse_sources(data, str(path), default_interval, text)
+    if key is not None:
+        _parsed.clear()  # one file at a time is all a process reads
+        _parsed[key] = sources
+    return sources
 
 
 def redact_url(text: str) -> str:
