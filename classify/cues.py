@@ -388,7 +388,9 @@ def _load(path: Path, mtime: float) -> Cues:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CueError(f"cannot read cue file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError:
+        raise CueError(f"cannot read cue file {path}: not a text file (not UTF-8)") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise CueError(f"cue file {path} is not valid TOML: {exc}") from None
     return compile_cues(data, str(path))
 

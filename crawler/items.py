@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from archive.store import SourceState
+from crawler.sources import redact_url
 
 
 @dataclass
@@ -61,6 +63,16 @@ class PollOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None
+
+    def __setattr__(self, name: str, value) -> None:
+        """An error names its source's URL: never with the credentials it may carry, as
+        it is printed (FAILED lines), logged and stored (sources.last_error)."""
+        if name == "error" and value:
+            value = redact_url(value)
+            userinfo = urlsplit(self.source.url).netloc.rpartition("@")[0]
+            if userinfo:  # quoted without its URL ("invalid hostname: user:pw@host")
+                value = value.replace(userinfo, "***")
+        super().__setattr__(name, value)
 
 
 @dataclass

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-import tomllib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from core.config import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from core.logs import add_secret
+from core.tomlfile import (
+    TomlFileError,
+    line_of,
+    noun_of,
+    read_toml,
+    table_lines,
+    unknown_key,
+)
+from core.tomlfile import where as tomlwhere
 from core.urls import BadURL, host_of, normalize_url
 from crawler.sections import DEFAULT_PAGES, MAX_PAGES, SelectorError, parse_selector
 from extract.outlets import OutletDirectory
@@ -26,8 +38,12 @@ DEFAULT_SEARCH_INTERVAL = 15.0
 SEARCH_KEYS = {"name", "engine", "query", "url", "endpoint", "interval_minutes",
                "max_pages_per_search"}
 
-MIN_INTERVAL_MINUTES = 0.01  # under a second: for local test servers only
-MAX_INTERVAL_MINUTES = 7 * 24 * 60
+OUTLET_KEYS = {"name", "domains", "interval_minutes", "official", *SOURCE_KINDS, *SPIDER_KEYS}
+TOP_KEYS = {"allow_private_addresses", "outlets", "searches", "exclude_domains",
+            "max_pages_per_search"}
+OFFICIAL = ("ru", "us")  # `official`: the outlet is that government's own word
+CREDENTIALS = re.compile(r"(//)[^/@\s'\"]+@")  # the user:password@ of a URL
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class SourcesError(ValueError):
@@ -44,6 +60,11 @@ class Source:
     pages: int = DEFAULT_PAGES  # sections: listing pages read per pass, pagination followed
     first_pass_hours: float = DEFAULT_FIRST_PASS_HOURS  # sitemaps: window of the first pass
     search: Search | None = None  # kind "search": the search this source runs
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as printed: credentials in it (user:password@) are never shown."""
+        return redact_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -112,51 +133,116 @@ def default_sources_path() -> Path:
     return Path(str(resources.files("crawler").joinpath("default_sources.toml")))
 
 
+_parsed: dict[tuple, SourcesFile] = {}  # (path, interval, mtime, size) → the file read
+
+
 def load_sources(path: Path | None, default_interval: float = 5) -> SourcesFile:
+    """The sources file, checked. A file unchanged since this process last read it is
+    not read again: the command line checks it before any work, then the pass uses it."""
     path = path or default_sources_path()
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourcesError(f"{path}: sources file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourcesError(f"{path}: not valid TOML: {exc}") from None
-    return parse_sources(data, str(path), default_interval)
+        stat = Path(path).stat()
+        key: tuple | None = (str(path), default_interval, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None  # read_toml says why
+    if key in _parsed:
+        return _parsed[key]
+    try:
+        data, text = read_toml(Path(path))
+    except TomlFileError as exc:
+        raise SourcesError(f"{exc} (sources file)") from None
+    sources = parse_sources(data, str(path), default_interval, text)
+    if key is not None:
+        _parsed.clear()  # one file at a time is all a process reads
+        _parsed[key] = sources
+    return sources
 
 
-def named_tables(entries, origin: str, kind: str, plural: str | None = None):
+def redact_url(text: str) -> str:
+    """A URL, or any text holding URLs, with each user:password@ replaced by ***@: what
+    is printed of a source whose URL carries credentials."""
+    return CREDENTIALS.sub(r"\1***@", text)
+
+
+def _name_problem(name: str) -> str | None:
+    """A name printed at the start of a line (FAILED lines, logs) holds no control or
+    bidirectional-override character that could forge or hide a line."""
+    for char in name:
+        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS:
+            return f"`name` must not hold control characters (found {char!r})"
+    return None
+
+
+def named_tables(entries, origin: str, kind: str, plural: str | None = None,
+                 text: str | None = None) -> list[tuple[str, str, dict]]:
     """(where, name, table) of each `[[outlets]]` or `[[searches]]` table, checked: a
-    table with a unique, non-empty `name`; errors say which file and which entry."""
+    table with a unique (whatever its case), printable, non-empty `name`; `where` names
+    the file, the line of the table when known, and the entry."""
     plural = plural or kind + "s"
     if not isinstance(entries, list):
         raise SourcesError(f"{origin}: `{plural}` must be an array of tables ([[{plural}]])")
-    seen: set[str] = set()
+    headers = table_lines(text, plural) if text is not None else []
+    seen: dict[str, tuple[str, str]] = {}
+    found = []
     for index, entry in enumerate(entries, start=1):
-        where = f"{origin}: {kind} #{index}"
+        line = headers[index - 1] if len(headers) >= index else None
+        at = tomlwhere(origin, line)
         if not isinstance(entry, dict):
-            raise SourcesError(f"{where}: must be a table")
+            raise SourcesError(f"{at}: {kind} #{index}: must be a table")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise SourcesError(f"{where}: `name` is required")
+            raise SourcesError(f"{at}: {kind} #{index}: `name` is required")
+        problem = _name_problem(name)
+        if problem:
+            raise SourcesError(f"{at}: {kind} #{index}: {problem}")
         name = name.strip()
-        where = f"{origin}: {kind} {name!r}"
-        if name in seen:
-            raise SourcesError(f"{where}: listed twice")
-        seen.add(name)
-        yield where, name, entry
+        where = f"{at}: {kind} {name!r}"
+        folded = name.casefold()
+        if folded in seen:
+            first, first_at = seen[folded]
+            if first == name:
+                raise SourcesError(f"{where}: listed twice (also at {first_at})")
+            raise SourcesError(f"{where}: {first!r} ({first_at}) is the same {kind} (names "
+                               "differ only in case); name it once")
+        seen[folded] = (name, f"line {line}" if line else f"{kind} #{index}")
+        found.append((where, name, entry))
+    return found
 
 
-def parse_sources(data: dict, origin: str, default_interval: float = 5) -> SourcesFile:
+def parse_sources(data: dict, origin: str, default_interval: float = 5,
+                  text: str | None = None) -> SourcesFile:
+    """The sources file's tables, checked before anything is polled: one SourcesError
+    naming the file, the line and the entry at the first mistake."""
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            line = line_of(text, key) if text is not None else None
+            raise SourcesError(f"{tomlwhere(origin, line)}: "
+                               f"{unknown_key(key, TOP_KEYS, noun_of(value))}")
     allow = data.get("allow_private_addresses")
     if allow is not None and not isinstance(allow, bool):
-        raise SourcesError(f"{origin}: allow_private_addresses must be true or false")
+        line = line_of(text, "allow_private_addresses") if text is not None else None
+        raise SourcesError(f"{tomlwhere(origin, line)}: allow_private_addresses must be "
+                           "true or false")
+    if not data.get("outlets") and not data.get("searches"):
+        raise SourcesError(f"{origin}: no [[outlets]] or [[searches]] tables: nothing to "
+                           "watch")
     outlets: list[Outlet] = []
-    for where, name, entry in named_tables(data.get("outlets", []), origin, "outlet"):
+    listed: dict[str, str] = {}  # URL → where it is listed
+    for where, name, entry in named_tables(data.get("outlets", []), origin, "outlet",
+                                           text=text):
+        for key, value in entry.items():
+            if key not in OUTLET_KEYS:
+                raise SourcesError(f"{where}: {unknown_key(key, OUTLET_KEYS, noun_of(value))}")
         interval = entry.get("interval_minutes", default_interval)
         if not isinstance(interval, int | float) or isinstance(interval, bool) or not (
                 MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES):
             raise SourcesError(f"{where}: interval_minutes must be a number from "
                                f"{MIN_INTERVAL_MINUTES} to {MAX_INTERVAL_MINUTES}")
-        outlet = Outlet(name=name, interval_minutes=interval, official=entry.get("official"))
+        official = entry.get("official")
+        if official is not None and official not in OFFICIAL:
+            raise SourcesError(f"{where}: official must be one of {', '.join(OFFICIAL)} "
+                               f"(the government whose word it is), not {official!r}")
+        outlet = Outlet(name=name, interval_minutes=interval, official=official)
         domains = entry.get("domains", [])
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
             raise SourcesError(f"{where}: `domains` must be a list of strings")
@@ -169,36 +255,39 @@ def parse_sources(data: dict, origin: str, default_interval: float = 5) -> Sourc
             if not isinstance(urls, list):
                 raise SourcesError(f"{where}: `{key}` must be a list of URLs")
             for raw in urls:
-                if kind == "sitemap" and str(raw).strip().lower() == ROBOTS:
+                if not isinstance(raw, str):
+                    raise SourcesError(f"{where}: `{key}` must be a list of URLs, not "
+                                       f"{type(raw).__name__}s")
+                if kind == "sitemap" and raw.strip().lower() == ROBOTS:
                     raw = _robots_url(entry, outlet.domains, where)
                 try:
-                    url = normalize_url(str(raw))
+                    url = normalize_url(raw)
                 except BadURL as exc:
-                    raise SourcesError(f"{where}: {key}: {exc}") from None
+                    raise SourcesError(f"{where}: {key}: {redact_url(str(exc))}") from None
+                if url in listed:
+                    raise SourcesError(f"{where}: {key}: {redact_url(url)} is listed "
+                                       f"already, under {listed[url]}; list it once")
+                listed[url] = f"outlet {name!r}"
                 outlet.sources.append(Source(name, kind, url, interval, **options))
-        unknown = set(entry) - {"name", "domains", "interval_minutes", "official",
-                                *SOURCE_KINDS, *SPIDER_KEYS}
-        if unknown:
-            raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+        if not outlet.sources:
+            raise SourcesError(f"{where}: no source: list its feeds, sitemaps or sections")
         outlets.append(outlet)
-    unknown = set(data) - {"allow_private_addresses", "outlets", "searches",
-                           "exclude_domains", "max_pages_per_search"}
-    if unknown:
-        raise SourcesError(f"{origin}: unknown top-level keys {sorted(unknown)}")
     excluded = data.get("exclude_domains", [])
     if not isinstance(excluded, list) or not all(isinstance(d, str) for d in excluded):
         raise SourcesError(f"{origin}: exclude_domains must be a list of domain names")
     max_pages = _max_pages(data, DEFAULT_MAX_PAGES_PER_SEARCH, origin)
-    searches = _searches(data.get("searches", []), origin, max_pages)
-    listed = {source.url: source.outlet for o in outlets for source in o.sources}
+    searches = _searches(data.get("searches", []), origin, max_pages, text)
     for search in searches:
         if search.source_url in listed:
             raise SourcesError(f"{origin}: search {search.name!r}: url is also a source of "
-                               f"outlet {listed[search.source_url]!r}; list it once")
-    return SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow,
-                       searches=searches,
-                       exclude_domains=[d.strip().lower().strip(".") for d in excluded
-                                        if d.strip()])
+                               f"{listed[search.source_url]}; list it once")
+    sources = SourcesFile(path=origin, outlets=outlets, allow_private_addresses=allow,
+                          searches=searches,
+                          exclude_domains=[d.strip().lower().strip(".") for d in excluded
+                                           if d.strip()])
+    for source in sources.sources:  # never in a log line, whoever writes it
+        add_secret(urlsplit(source.url).password)
+    return sources
 
 
 def _max_pages(entry: dict, default: int, where: str) -> int:
@@ -209,13 +298,13 @@ def _max_pages(entry: dict, default: int, where: str) -> int:
     return value
 
 
-def _searches(entries, origin: str, max_pages: int) -> list[Search]:
+def _searches(entries, origin: str, max_pages: int, text: str | None) -> list[Search]:
     """The `[[searches]]` tables, checked: one clear error naming the search and key."""
     searches: list[Search] = []
-    for where, name, entry in named_tables(entries, origin, "search", "searches"):
-        unknown = set(entry) - SEARCH_KEYS
-        if unknown:
-            raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+    for where, name, entry in named_tables(entries, origin, "search", "searches", text):
+        for key, value in entry.items():
+            if key not in SEARCH_KEYS:
+                raise SourcesError(f"{where}: {unknown_key(key, SEARCH_KEYS, noun_of(value))}")
         engine = entry.get("engine")
         if engine not in SEARCH_ENGINES:
             raise SourcesError(f"{where}: engine must be one of {', '.join(SEARCH_ENGINES)}, "

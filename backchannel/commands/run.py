@@ -4,6 +4,7 @@ with `--role scheduler|worker`, the same work spread over many processes and mac
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -37,7 +38,16 @@ def run(args, settings) -> int:
 
         cls = Scheduler if role == "scheduler" else Worker
         return cls(settings, args.sources).run()
-    except (SourcesError, ReactorError, OSError, ValueError) as exc:
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            print(f"backchannel run: {exc}", file=sys.stderr)
+            return 2
+        print(f"backchannel run: cannot listen on {settings.health_host}:"
+              f"{settings.health_port} for /healthz and /metrics: the address is in use "
+              f"(health_host and health_port; the port from {settings.origin('health_port')})",
+              file=sys.stderr)
+        return 2
+    except (SourcesError, ReactorError, ValueError) as exc:
         # OSError: the health port is taken; ValueError: a bad distributed-mode knob
         print(f"backchannel run: {exc}", file=sys.stderr)
         return 2

@@ -95,7 +95,8 @@ def run(args, settings) -> int:
     try:
         sock = listen(args.host, args.port)
     except OSError as exc:
-        print(f"backchannel serve: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+        print(f"backchannel serve: cannot listen on {args.host}:{args.port} (chosen by "
+              f"--host and --port; the port defaults to 8080): {exc.strerror}",
               file=sys.stderr)
         return 1
     host, port = sock.getsockname()[:2]

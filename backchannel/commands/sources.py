@@ -10,7 +10,7 @@ from pathlib import Path
 
 from archive.db import connect
 from archive.source_status import polling_state
-from crawler.sources import load_sources
+from crawler.sources import load_sources, redact_url
 
 
 def register(subparsers) -> None:
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 def run_list(args, settings) -> int:
     sources = load_sources(args.sources or settings.sources, settings.default_interval_minutes)
-    rows = [{"outlet": s.outlet, "kind": s.kind, "url": s.url,
+    rows = [{"outlet": s.outlet, "kind": s.kind, "url": s.shown_url,
              "interval_minutes": s.interval_minutes} for s in sources.sources]
     if args.format == "json":
         for row in rows:
@@ -53,16 +53,21 @@ def run_status(args, settings) -> int:
     finally:
         conn.close()
     known = {row["url"] for row in rows}
+    engines = {s.source_url: s.engine for s in sources.searches}
+    engines = {redact_url(url): engine for url, engine in engines.items()}
+    for row in rows:  # credentials in a URL are never printed
+        for key in ("url", "last_error"):
+            if row.get(key):
+                row[key] = redact_url(row[key])
     never = [s for s in sources.sources if s.url not in known]
     if args.format == "json":
         for row in rows:
             print(json.dumps(row, default=str, ensure_ascii=False))
         for s in never:
-            print(json.dumps({"outlet": s.outlet, "kind": s.kind, "url": s.url,
+            print(json.dumps({"outlet": s.outlet, "kind": s.kind, "url": s.shown_url,
                               "interval_minutes": s.interval_minutes, "last_polled_at": None}))
         return 0
     now = datetime.now(UTC)
-    engines = {s.source_url: s.engine for s in sources.searches}
     for row in rows:
         interval = _minutes(row["interval_minutes"])
         effective = row["effective_interval_seconds"]
@@ -86,7 +91,7 @@ def run_status(args, settings) -> int:
         if row["last_error"]:
             print(f"    last error: {row['last_error']}")
     for s in never:
-        print(f"{s.outlet} — {s.url}\n    never polled")
+        print(f"{s.outlet} — {s.shown_url}\n    never polled")
     return 0
 
 
@@ -126,11 +131,13 @@ def run_check(args, settings) -> int:
 
 def check_row(poll) -> dict:
     return {
-        "outlet": poll.source.outlet, "kind": poll.source.kind, "url": poll.source.url,
-        "reachable": poll.ok, "status": poll.status, "entries": poll.entries,
-        "recent": poll.new_urls, "older": poll.entries_old, "undated": poll.entries_undated,
-        "documents": poll.documents_read, "next_page": poll.next_page,
-        "robots": poll.robots, "error": poll.error, "problems": poll.problems,
+        "outlet": poll.source.outlet, "kind": poll.source.kind,
+        "url": poll.source.shown_url, "reachable": poll.ok, "status": poll.status,
+        "entries": poll.entries, "recent": poll.new_urls, "older": poll.entries_old,
+        "undated": poll.entries_undated, "documents": poll.documents_read,
+        "next_page": poll.next_page and redact_url(poll.next_page), "robots": poll.robots,
+        "error": poll.error and redact_url(poll.error),
+        "problems": [redact_url(problem) for problem in poll.problems],
     }
 
 

@@ -295,7 +295,7 @@ def test_searches_in_the_sources_file():
         ({"name": "x", "engine": "feed", "url": "https://a/", "interval_minutes": 0},
          "search 'x': interval_minutes"),
         ({"name": "x", "engine": "feed", "url": "https://a/", "colour": 1},
-         "search 'x': unknown keys ['colour']"),
+         "search 'x': `colour`: unknown key"),
     ]:
         with pytest.raises(SourcesError, match=message.replace("(", r"\(").replace(
                 "[", r"\[")):

@@ -75,7 +75,7 @@ def test_shipped_sources_file_is_valid():
 @pytest.mark.parametrize("data, message", [
     ({"outlets": [{"feeds": ["https://a.example/f"]}]}, "outlet #1: `name` is required"),
     ({"outlets": [{"name": "A", "interval_minutes": 0}]}, "interval_minutes"),
-    ({"outlets": [{"name": "A", "feedz": []}]}, "unknown keys ['feedz']"),
+    ({"outlets": [{"name": "A", "feedz": []}]}, "`feedz`: unknown key; did you mean `feeds`?"),
     ({"outlets": [{"name": "A"}, {"name": "A"}]}, "listed twice"),
     ({"allow_private_addresses": "yes"}, "allow_private_addresses"),
 ])

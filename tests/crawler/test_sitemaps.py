@@ -116,7 +116,8 @@ def test_sources_file_keys_of_the_spiders():
     ({"section_pages": 0}, "section_pages must be a whole number from 1 to 20"),
     ({"section_pages": "3"}, "section_pages"),
     ({"sitemap_first_pass_hours": -1}, "sitemap_first_pass_hours"),
-    ({"sitemap_first_page_hours": 1}, "unknown keys ['sitemap_first_page_hours']"),
+    ({"sitemap_first_page_hours": 1},
+     "`sitemap_first_page_hours`: unknown key; did you mean `sitemap_first_pass_hours`?"),
 ])
 def test_bad_spider_keys_name_the_problem(keys, message):
     with pytest.raises(SourcesError, match=re.escape(message)) as error:
