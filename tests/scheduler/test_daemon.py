@@ -318,7 +318,7 @@ def test_sources_list_and_status_before_any_poll(newsroom, env, db, tmp_path):
     status = run_cli(["sources", "status", "--sources", str(sources)], env)
     assert status.returncode == 0 and "never polled" in status.stdout
     bad = run_cli(["sources", "list", "--sources", str(tmp_path / "missing.toml")], env)
-    assert bad.returncode == 2 and "sources file not found" in bad.stderr
+    assert bad.returncode == 2 and "not found (sources file)" in bad.stderr
 
 
 def log_messages(daemon: DaemonProcess) -> list[str]:
