@@ -45,6 +45,7 @@ class Settings:
     health_host: str = "127.0.0.1"  # /healthz and /metrics
     health_port: int = 9108
     health_max_age_minutes: float = 15.0  # /healthz fails when no pass ended this recently
+    websub_callback_url: str | None = None  # public base URL of the above: WebSub on
     log_level: str = "INFO"
     # The web server (`backchannel serve`)
     web_pool_size: int = 8  # database connections it holds at most
