@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from crawler.netguard import PrivateAddressRefused, check_url
 
 LEASE_SECONDS = 10 * 24 * 3600  # what we ask for; the hub decides
-RENEW_SHARE = 0.2  # renew when less than this share of the lease is left
+RENEW_SHARE = 0.5  # renew at half the lease: the other half is the margin
 RETRY_SECONDS = 3600.0  # a hub that refused or failed is asked again this much later
 TIMEOUT = 15.0  # seconds for the hub to answer a subscription request
 ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
