@@ -1,5 +1,6 @@
 """The sources' polling state as `backchannel sources status` shows it: interval (and
-the one the feed asked for), last poll, success and error, failures, next poll."""
+the one the feed asked for), last poll, success and error, failures, next poll, and
+the WebSub hub that pushes it (if any)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ def polling_state(conn: psycopg.Connection, urls: list[str]) -> list[dict]:
                   s.interval_minutes, s.search_window_end,
                   s.effective_interval_seconds, s.last_hint, s.last_polled_at,
                   s.last_success_at, s.last_status, s.last_error, s.consecutive_failures,
-                  s.next_poll_at
+                  s.next_poll_at,
+                  CASE WHEN w.state = 'active' THEN w.hub END AS pushed_by,
+                  CASE WHEN w.state = 'active' THEN w.lease_expires_at END AS push_lease_until
            FROM sources s LEFT JOIN outlets o ON o.id = s.outlet_id
+                LEFT JOIN websub_subscriptions w ON w.source_id = s.id
            WHERE s.url = ANY(%s) ORDER BY 1, s.url""",
         (urls,),
     ).fetchall()

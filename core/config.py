@@ -97,7 +97,8 @@ class Settings:
     # /healthz fails when no pass ended this recently
     health_max_age_minutes: float = setting(15.0, above=0)
     # an idle daemon logs one summary line this often
-    heartbeat_minutes: float = setting(15.0, above=0)
+    heartbeat_minutes: float = setting(15.0, at_least=0)
+    websub_callback_url: str | None = None  # public base URL of the above: WebSub on
     log_level: str = setting("INFO", choices=LOG_LEVELS)
     # The web server (`backchannel serve`)
     web_pool_size: int = setting(8, at_least=1)  # database connections it holds at most

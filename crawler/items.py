@@ -59,6 +59,7 @@ class PollOutcome:
     window_end: datetime | None = None
     capped: bool = False
     requests: int = 0  # requests to the engine (GDELT pages, redirects followed)
+    hub: object | None = None  # feeds: the WebSub hub it names (crawler.websub.Hub)
 
     @property
     def ok(self) -> bool:

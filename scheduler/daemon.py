@@ -25,6 +25,7 @@ from crawler.sources import SourcesError
 from scheduler.health import HealthServer
 from scheduler.metrics import Metrics
 from scheduler.sources_watch import SourcesWatch
+from scheduler.websub import PushService
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,14 @@ class Daemon:
         connect(self.url).close()  # create or migrate the archive
         self.max_passes = max_passes
         self.lock = CrawlerLock(self.url, "backchannel run")
+        self.websub = PushService.from_settings(
+            settings, self.url, self.sources_path, self.wiring.outbox, self.running_crawlers,
+            settings.allow_private_addresses or bool(sources.allow_private_addresses),
+            self.lock.hold)
         self.health = HealthServer(settings.health_host, settings.health_port, self.url,
                                    self.metrics, lambda: self.last_pass_end,
-                                   settings.health_max_age_minutes * 60).start()
+                                   settings.health_max_age_minutes * 60, self.websub,
+                                   settings.max_page_bytes).start()
         quiet_planner()
         self.wiring.start()
         self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_event_loop())
@@ -157,6 +163,8 @@ class Daemon:
                                           self.wiring.outbox,
                                           self.settings.host_polls_per_tick,
                                           self.running_crawlers)
+                if self.websub is not None:  # subscribe, renew, widen pushed feeds' polls
+                    await self.websub.after_pass(report)
                 self.last_pass_end = time.time()  # a look with nothing due counts for
                 if report.polls:                  # health, but only a pass that polled
                     self.record_pass(report, time.monotonic() - started)  # is a pass
@@ -251,6 +259,8 @@ class Daemon:
         self.stopping = True
         log.info("stopping: no new passes; finishing the one in progress")
         self.scheduler.pause()
+        if self.websub is not None:
+            self.websub.stop()
         for crawler in list(self.running_crawlers):
             asyncio.ensure_future(crawler.stop_async())
         deadline = time.monotonic() + STOP_DEADLINE
@@ -258,10 +268,11 @@ class Daemon:
         def finish() -> None:
             for crawler in list(self.running_crawlers):  # pages not yet on the wire
                 abandon_queued_requests(crawler)
-            if self.in_pass and time.monotonic() < deadline:
+            busy = self.in_pass or (self.websub is not None and self.websub.busy)
+            if busy and time.monotonic() < deadline:
                 reactor.callLater(0.1, finish)
                 return
-            if self.in_pass:
+            if busy:
                 log.error("the pass did not stop in %.0f s; exiting anyway (every article "
                           "is stored whole or not at all)", STOP_DEADLINE)
             self.scheduler.shutdown(wait=False)

@@ -88,6 +88,10 @@ def run_status(args, settings) -> int:
                       f"GDELT, one request at a time {settings.gdelt_gap_seconds:g} s apart "
                       "for all GDELT searches of a process, 429 Retry-After honoured")
             print(f"    search: {engine}; seen up to {_ago(row['search_window_end'], now)}")
+        if row["pushed_by"]:  # WebSub: polled only at its widest interval meanwhile
+            lease = row["push_lease_until"]
+            print(f"    pushed by {row['pushed_by']}; lease "
+                  f"{'ends ' + _ago(lease, now) if lease else 'without end'}")
         if row["last_error"]:
             print(f"    last error: {row['last_error']}")
     for s in never:

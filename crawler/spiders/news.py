@@ -26,6 +26,7 @@ from crawler.sources import Source, SourcesFile
 from crawler.spiders.searches import SearchSources
 from crawler.spiders.sections import SectionSources
 from crawler.spiders.sitemaps import SitemapSources
+from crawler.websub import discover
 from pipeline import FetchedPage
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
         database_url: str | None = None,
         outbox=None,  # alerts.outbox.Outbox, or None: no alerts decided
         probe: bool = False,
+        pushed: dict[int, tuple[bytes, str | None]] | None = None,
         now: datetime | None = None,
         **kwargs,
     ) -> None:
@@ -85,6 +87,7 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
         self.database_url = database_url
         self.outbox = outbox
         self.probe = probe
+        self.pushed = pushed or {}  # source id → (body, Content-Type) a WebSub hub pushed
         self.now = now or datetime.now(UTC)
         self.requested: set[str] = set()  # article URLs requested in this pass, any route
         # source URL → its entry in the sources file (selector, pages, first-pass window)
@@ -99,6 +102,10 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
             starter = starters.get(source.kind)
             if starter is None:
                 poll.error = f"{source.url}: unknown kind of source {source.kind!r}"
+                continue
+            if source.id in self.pushed:  # read as if the feed had answered with it
+                for request in self.parse_feed(pushed_response(source, *self.pushed[source.id])):
+                    yield request
                 continue
             yield starter(source)
 
@@ -286,6 +293,7 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
             poll.body_sha256 = None
             log.error("feed unusable: %s", exc, extra={"source": poll.source.url})
             return
+        poll.hub = discover(response.body, header(response, b"Link"), response.url)
         for problem in feed.problems:
             log.warning("%s", problem, extra={"source": poll.source.url})
         poll.problems = feed.problems
@@ -297,6 +305,13 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.sitemaps_closed()
+
+
+def pushed_response(source: SourceState, body: bytes, content_type: str | None) -> Response:
+    """A pushed feed body as the response to the feed's own request."""
+    request = scrapy.Request(source.url, meta={"source_id": source.id})
+    headers = {"Content-Type": content_type} if content_type else {}
+    return Response(source.url, status=200, headers=headers, body=body, request=request)
 
 
 def header(response: Response, name: bytes) -> str | None:
