@@ -31,8 +31,8 @@ from pipeline import FetchedPage
 log = logging.getLogger(__name__)
 
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-               "text/xml;q=0.9, */*;q=0.5")
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 SOURCE_PRIORITY = 1  # article pages have Scrapy's default, 0
 
