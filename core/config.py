@@ -39,6 +39,8 @@ class Settings:
     adaptive_intervals: bool = True  # follow each feed's posting rate…
     min_interval_minutes: float = 1.0  # …down to this (or the configured interval)…
     max_interval_minutes: float = 30.0  # …and up to this (or the configured interval)
+    pass_timeout_minutes: float = 30.0  # a pass is stopped after this; the rest waits
+    page_timeout_seconds: float = 30.0  # extraction of one page; then it is retried later
     # The daemon (`backchannel run`)
     tick_seconds: float = 5.0  # how often it looks for due sources
     host_polls_per_tick: int = 4  # at most this many polls of one host start per tick

@@ -1,8 +1,9 @@
 """Bytes → text for HTML pages: the declared charset when it decodes, else detection.
 Pages with a wrong or missing charset are common; this must never raise.
 
-Order: a byte-order mark; UTF-16 recognised by its zero bytes; valid UTF-8 with non-ASCII text (a legacy encoding almost never
-yields valid UTF-8 by chance, while servers often declare latin-1 for UTF-8 pages); the
+Order: a byte-order mark; UTF-16 recognised by its zero bytes; valid UTF-8 with
+non-ASCII text (a legacy encoding almost never yields valid UTF-8 by chance, while
+servers often declare latin-1 for UTF-8 pages); the
 charsets declared by the HTTP header, a <meta> tag or an XML declaration, read as browsers
 read them (latin-1 means windows-1252); mostly-UTF-8 pages with a few stray bytes;
 finally detection on the page's text without its markup."""
