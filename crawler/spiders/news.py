@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from archive.store import SourceState
 from core.headers import retry_after
-from crawler.feeds import FeedError, body_hash, parse_feed
+from crawler.feeds import FeedError, body_hash, parse_feed_in_thread
 from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
 from crawler.sources import Source, SourcesFile
@@ -275,12 +275,13 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
     def feed_request(self, source: SourceState) -> scrapy.Request:
         return self.source_request(source, self.parse_feed, FEED_ACCEPT)
 
-    def parse_feed(self, response: Response):
+    async def parse_feed(self, response: Response):
         poll = self.read_source_response(response)
         if poll is None:
             return
-        try:
-            feed = parse_feed(response.body, response.url, header(response, b"Content-Type"))
+        try:  # in a thread, with a time budget: the downloads go on meanwhile
+            feed = await parse_feed_in_thread(response.body, response.url,
+                                              header(response, b"Content-Type"))
         except FeedError as exc:
             poll.error = f"{response.url}: {exc}"
             poll.body_sha256 = None
@@ -292,8 +293,9 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
         poll.entries = len(feed.entries)
         poll.ttl_minutes = feed.ttl_minutes
         poll.entry_times = [e.published for e in feed.entries if e.published]
-        yield from self.take_entries(poll, (
-            ListedPage(e.url, e.title, e.published, e.entry_id) for e in feed.entries))
+        for request in self.take_entries(poll, (
+                ListedPage(e.url, e.title, e.published, e.entry_id) for e in feed.entries)):
+            yield request
 
     def closed(self, reason: str) -> None:
         self.sitemaps_closed()
