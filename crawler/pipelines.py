@@ -21,7 +21,7 @@ from archive.store import store_article
 from archive.stories import assign_story, restory
 from extract.outlets import OutletDirectory
 from pipeline import FetchedPage, NotAnArticle, Processed
-from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, PageWorker
+from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, PageWorker, shared_worker
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         self._connect()
         if self.worker is None:
-            self.worker = PageWorker(self.directory, self.page_timeout, self._stopping).start()
+            self.worker = shared_worker()
             self.waiter = ThreadPoolExecutor(1, thread_name_prefix="extract-wait")
 
     def _connect(self) -> None:
@@ -70,8 +70,7 @@ class ArchivePipeline:
         mark_official_outlets(self.conn, self.officials)
 
     def close_spider(self) -> None:
-        if self.worker is not None:
-            self.worker.close()
+        if self.waiter is not None:  # the worker stays, for the daemon's next pass
             self.waiter.shutdown(wait=False)
         if self.conn is not None:
             self.conn.close()
@@ -88,7 +87,8 @@ class ArchivePipeline:
         report = self.crawler.spider.report
         try:
             processed = await asyncio.get_running_loop().run_in_executor(
-                self.waiter, self.worker.process, item)
+                self.waiter, self.worker.process, item, self.directory, self.page_timeout,
+                self._stopping)
         except NotAnArticle as exc:
             report.pages_skipped += 1
             log.warning("skipped %s: %s", item.url, exc, extra={"url": item.url})

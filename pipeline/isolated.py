@@ -2,7 +2,9 @@
 over a stranger's bytes: a hostile page (a million paragraphs) once held the crawl's
 one thread for half an hour, and a thread cannot be stopped. A child process can: when
 a page runs past its budget, or the pass is stopping, the child is killed and a new one
-takes the next page. Such a page fails for a reason of ours and is retried next pass."""
+takes the next page. Such a page fails for a reason of ours and is retried next pass.
+One worker serves the whole process (`shared_worker`): the daemon's passes reuse it
+rather than paying a child's imports every pass, and a pass without pages starts none."""
 
 from __future__ import annotations
 
@@ -30,45 +32,42 @@ class PageBudgetExceeded(Exception):
     died, the pass stopped): the page is fine to fetch again later."""
 
 
-class PageWorker:
-    """One child process running `process` for one page at a time (callers take turns).
-    `stopping()` says that the pass is being stopped: the page in hand is then given up
-    at once rather than at the end of its budget."""
+def _never() -> bool:
+    return False
 
-    def __init__(self, directory: OutletDirectory, timeout: float = PAGE_TIMEOUT,
-                 stopping: Callable[[], bool] = lambda: False) -> None:
-        self.directory = directory
-        self.timeout = timeout
-        self.stopping = stopping
+
+class PageWorker:
+    """One child process running `process` for one page at a time (callers take turns),
+    started at the first page and again after it had to be killed."""
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._child: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._ready = False
 
-    def start(self) -> PageWorker:
-        """Start the child now, so that its imports overlap the first downloads."""
-        with self._lock:
-            self._spawn()
-        return self
-
-    def process(self, page: FetchedPage) -> Processed:
-        """`process(page)` in the child. Raises NotAnArticle as `process` does, and
-        PageBudgetExceeded when the page could not be done in time."""
+    def process(self, page: FetchedPage, directory: OutletDirectory,
+                timeout: float = PAGE_TIMEOUT,
+                stopping: Callable[[], bool] = _never) -> Processed:
+        """`process(page, directory.outlet_for)` in the child, within `timeout` seconds.
+        Raises NotAnArticle as `process` does, and PageBudgetExceeded when the page
+        could not be done: its time ran out, or `stopping()` said the pass is being
+        stopped (the page is then given up at once, not at the end of its budget)."""
         with self._lock:
             if self._child is None:
                 self._spawn()
-            self._wait_ready()
+            self._wait_ready(stopping)
             body = page.body
-            self._conn.send(page)
+            self._conn.send((page, directory))
             started = time.monotonic()
             while not self._conn.poll(POLL):
-                if self.stopping():
+                if stopping():
                     self._kill()
                     raise PageBudgetExceeded("the pass stopped before the page was read")
-                if time.monotonic() - started > self.timeout:
+                if time.monotonic() - started > timeout:
                     self._kill()
                     raise PageBudgetExceeded(f"reading the page took longer than "
-                                             f"{self.timeout:g} s")
+                                             f"{timeout:g} s")
                 if not self._child.is_alive():
                     break
             answer = self._receive()
@@ -89,18 +88,18 @@ class PageWorker:
     def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded reactor
         parent, child = context.Pipe()
-        self._child = context.Process(target=_serve, args=(child, self.directory),
+        self._child = context.Process(target=_serve, args=(child,),
                                       name="backchannel-extract", daemon=True)
         self._child.start()
         child.close()
         self._conn, self._ready = parent, False
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, stopping: Callable[[], bool]) -> None:
         if self._ready:
             return
         deadline = time.monotonic() + START_TIMEOUT
         while not self._conn.poll(POLL):
-            if self.stopping() or time.monotonic() > deadline or not self._child.is_alive():
+            if stopping() or time.monotonic() > deadline or not self._child.is_alive():
                 self._kill()
                 raise PageBudgetExceeded("the extraction process did not start")
         self._receive()
@@ -124,7 +123,20 @@ class PageWorker:
         self._child, self._conn, self._ready = None, None, False
 
 
-def _serve(conn: Connection, directory: OutletDirectory) -> None:
+_shared: PageWorker | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_worker() -> PageWorker:
+    """This process's worker (its child is started at the first page)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PageWorker()
+        return _shared
+
+
+def _serve(conn: Connection) -> None:
     """The child: pages in, answers out, until the parent hangs up."""
     from extract import ExtractionLimit
 
@@ -135,7 +147,7 @@ def _serve(conn: Connection, directory: OutletDirectory) -> None:
     conn.send(("ready", None))
     while True:
         try:
-            page = conn.recv()
+            page, directory = conn.recv()
         except (EOFError, OSError):
             return
         try:
@@ -148,6 +160,8 @@ def _serve(conn: Connection, directory: OutletDirectory) -> None:
             answer = ("limit", str(exc))
         except RecursionError:
             answer = ("limit", "page nested too deeply to be read")
+        except MemoryError:
+            answer = ("limit", "page too large to be read in memory")
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on
             answer = ("error", f"{type(exc).__name__}: {exc}")
         conn.send(answer)
