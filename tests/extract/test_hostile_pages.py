@@ -5,6 +5,10 @@ exception the extractor raises (ExtractionLimit), never anything else."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,7 @@ from extract import ExtractionLimit, extract
 from extract.article import MAX_ELEMENTS
 from extract.charset import decode_html, looks_like_html
 
+ROOT = Path(__file__).resolve().parents[2]
 TITLE = "Ferry service resumes after storm"
 PARAGRAPHS = [
     "The island ferry sailed again on Thursday morning after three days in port, as the "
@@ -83,3 +88,21 @@ def test_utf16_without_a_byte_order_mark_is_read(codec):
 ])
 def test_binary_and_markupless_bytes_are_not_taken_for_utf16_html(raw):
     assert not looks_like_html(raw)
+
+
+def test_extract_command_names_the_limit_in_one_line(tmp_path):
+    wall = tmp_path / "wall.html"
+    wall.write_text("<html><body>" + "<p>x</p>" * (MAX_ELEMENTS + 10) + "</body></html>")
+    good = tmp_path / "good.html"
+    good.write_text(page())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKCHANNEL_")}
+    env["BACKCHANNEL_HOME"] = str(tmp_path / "home")
+    result = subprocess.run([sys.executable, "-m", "backchannel", "extract", str(wall),
+                             str(good)], env=env, capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"backchannel extract: {wall}: page has "
+                                     f"{MAX_ELEMENTS + 12:,} elements, more than the "
+                                     f"{MAX_ELEMENTS:,} the extractor reads")
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert "more than the" in first["error"] and second["title"] == TITLE
