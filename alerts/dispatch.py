@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.channels import Channel, DeliveryError
+from alerts.channels import Channel, DeliveryError, redact_text
 from archive.db import DatabaseError, connect, error_line
 from archive.outbox import (
     listen_for_alerts,
@@ -87,7 +87,8 @@ def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
     except Exception as exc:  # a channel bug must not stop the others: count it a failure
         failure = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"{type(exc).__name__}: {exc}", transient=True)
-        _record_failure(conn, channel.name, policy, batch, failure)
+        _record_failure(conn, channel.name, policy, batch, failure,
+                        getattr(channel, "secrets", ()))
         return False
     mark_delivered(conn, channel.name, ids)
     log.info("alerts %s delivered to %s in %.2f s: %s", ids, channel.name,
@@ -96,9 +97,11 @@ def _send(conn: psycopg.Connection, channel: Channel, policy: RetryPolicy,
 
 
 def _record_failure(conn: psycopg.Connection, name: str, policy: RetryPolicy,
-                    batch: list[dict], failure: DeliveryError) -> None:
+                    batch: list[dict], failure: DeliveryError, secrets=()) -> None:
+    """Stored and logged without the channel's secrets (its URL's path, query and
+    credentials), whatever the receiver or a bug put in the reason."""
     attempts = max(row["attempts"] for row in batch) + 1
-    reason = redact(failure.reason)[:ERROR_LIMIT]
+    reason = redact(redact_text(failure.reason, secrets))[:ERROR_LIMIT]
     final = not failure.transient or attempts >= policy.attempts
     ids = [row["alert_id"] for row in batch]
     if final:

@@ -89,6 +89,10 @@ class Settings:
     # …down to this (or the configured interval)… and up to this
     min_interval_minutes: float = setting(1.0, at_least=MIN_INTERVAL_MINUTES)
     max_interval_minutes: float = setting(30.0, at_least=MIN_INTERVAL_MINUTES)
+    # a pass is stopped after this; what is left waits for the next
+    pass_timeout_minutes: float = setting(30.0, at_least=0)
+    # extraction of one page; past it the page is retried by a later pass
+    page_timeout_seconds: float = setting(30.0, above=0)
     # The daemon (`backchannel run`)
     tick_seconds: float = setting(5.0, above=0)  # how often it looks for due sources
     host_polls_per_tick: int = setting(4, at_least=1)  # polls of one host started per tick

@@ -2,11 +2,15 @@
 → story → outbox. The pipeline class only wires that driver to Scrapy and the database;
 what it needs (the pass's parsed sources file, the database URL, the alert outbox)
 comes from the spider's arguments. The outbox is written in the same transaction as
-the article and its story."""
+the article and its story. Extraction runs in a child process with a time budget per
+page (pipeline.isolated), awaited from a thread of its own, so that a hostile page
+holds up neither the downloads nor a stop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
@@ -16,23 +20,30 @@ from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
 from archive.stories import assign_story, restory
 from extract.outlets import OutletDirectory
-from pipeline import FetchedPage, NotAnArticle, Processed, process
+from pipeline import FetchedPage, NotAnArticle, Processed
+from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, PageWorker, shared_worker
 
 log = logging.getLogger(__name__)
 
 NOT_STORED = "not stored"  # marks a page error that was the archive's, not the page's
+NOT_READ = "not read"  # a page error of ours (time budget, limits): fetched again later
 
 
 class ArchivePipeline:
     """Stores each FetchedPage as an article; counts what happened in the spider's report."""
 
     def __init__(self, database_url: str, directory: OutletDirectory, outbox=None,
-                 officials: dict[str, str] | None = None) -> None:
+                 officials: dict[str, str] | None = None,
+                 page_timeout: float = PAGE_TIMEOUT) -> None:
         self.database_url = database_url
         self.directory = directory
         self.officials = officials or {}  # outlet name → "ru" | "us"
         self.outbox = outbox  # alerts.outbox.Outbox, or None: no alerts decided
         self.conn: psycopg.Connection | None = None
+        self.page_timeout = page_timeout
+        self.worker: PageWorker | None = None
+        self.waiter: ThreadPoolExecutor | None = None  # waits on the worker, not the reactor
+        self.crawler = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -42,32 +53,62 @@ class ArchivePipeline:
             raise ValueError("ArchivePipeline needs the spider's sources_file and "
                              "database_url arguments")
         officials = {o.name: o.official for o in sources.outlets if o.official}
-        pipeline = cls(spider.database_url, sources.directory(), spider.outbox, officials)
+        timeout = crawler.settings.getfloat("BACKCHANNEL_PAGE_TIMEOUT", PAGE_TIMEOUT)
+        pipeline = cls(spider.database_url, sources.directory(), spider.outbox, officials,
+                       timeout)
         pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self) -> None:
+        self._connect()
+        if self.worker is None:
+            self.worker = shared_worker()
+            self.waiter = ThreadPoolExecutor(1, thread_name_prefix="extract-wait")
+
+    def _connect(self) -> None:
         self.conn = connect(self.database_url, migrate_now=False)
         mark_official_outlets(self.conn, self.officials)
 
     def close_spider(self) -> None:
+        if self.waiter is not None:  # the worker stays, for the daemon's next pass
+            self.waiter.shutdown(wait=False)
         if self.conn is not None:
             self.conn.close()
 
-    def process_item(self, item):
+    def _stopping(self) -> bool:
+        """Whether the pass is being stopped (a signal, its deadline): read from the
+        waiting thread, so only a flag is looked at."""
+        engine = getattr(self.crawler, "engine", None)
+        return engine is not None and not engine.running
+
+    async def process_item(self, item):
         if not isinstance(item, FetchedPage):
             return item
         report = self.crawler.spider.report
         try:
-            processed = process(item, self.directory.outlet_for)
+            processed = await asyncio.get_running_loop().run_in_executor(
+                self.waiter, self.worker.process, item, self.directory, self.page_timeout,
+                self._stopping)
         except NotAnArticle as exc:
             report.pages_skipped += 1
             log.warning("skipped %s: %s", item.url, exc, extra={"url": item.url})
             return item
-        except Exception as exc:  # one broken page must never stop the pass
+        except PageBudgetExceeded as exc:  # ours, not the page's: fetch it again next pass
             report.pages_skipped += 1
-            report.page_errors.append(f"{item.url}: extraction failed: {exc!r}")
-            log.exception("extraction failed for %s", item.url, extra={"url": item.url})
+            report.page_errors.append(f"{item.url}: {NOT_READ}: {exc}")
+            poll = report.polls.get(item.source_id)
+            if poll is not None:
+                poll.transient_page_failures += 1
+            log.warning("%s not read: %s; it will be fetched again", item.url, exc,
+                        extra={"url": item.url})
+            return item
+        except Exception as exc:  # a bug of ours: say so, go on, and try again next pass
+            report.pages_skipped += 1
+            report.page_errors.append(f"{item.url}: extraction failed: {exc}")
+            poll = report.polls.get(item.source_id)
+            if poll is not None:
+                poll.transient_page_failures += 1
+            log.error("extraction failed for %s: %s", item.url, exc, extra={"url": item.url})
             return item
         for attempt in (1, 2):
             try:
@@ -150,7 +191,7 @@ class ArchivePipeline:
         try:
             if self.conn is not None:
                 self.conn.close()
-            self.open_spider()
+            self._connect()
         except (psycopg.Error, DatabaseError) as exc:
             log.error("cannot reconnect to the database: %s", error_line(exc))
             return False

@@ -5,6 +5,8 @@ stops a running crawl. Each plans, crawls with NewsSpider, and records every pol
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from core.config import Settings
@@ -13,6 +15,8 @@ from crawler.connection import PassConnection
 from crawler.items import PassReport
 from crawler.plan import PassPlan, plan_pass, plan_sources
 from crawler.spiders.news import NewsSpider
+
+log = logging.getLogger(__name__)
 
 
 def spider_arguments(plan: PassPlan, link: PassConnection, report: PassReport,
@@ -37,10 +41,14 @@ def crawl_once(settings: Settings, url: str, sources_path: Path | None = None,
         report = report if report is not None else PassReport()
         report.sources_due = len(plan.todo)
         if plan.todo:
-            process = CrawlerProcess({**plan.scrapy_settings, "LOG_INSTALL_ROOT_HANDLER": False})
+            process = CrawlerProcess({**pass_settings(settings, plan),
+                                      "LOG_INSTALL_ROOT_HANDLER": False})
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
-            process.crawl(NewsSpider, **spider_arguments(plan, link, report, outbox))
+            crawler = process.create_crawler(NewsSpider)
+            set_pass_deadline(crawler, settings.pass_timeout_minutes)
+            process.crawl(crawler, **spider_arguments(plan, link, report, outbox))
             process.start()
+            forget_unanswered(report, getattr(crawler, "abandoned_sources", set()))
         link.finish(settings, report)
         return report
     finally:
@@ -81,8 +89,9 @@ async def _run_in_reactor(link: PassConnection, settings: Settings, plan: PassPl
     from scrapy.crawler import AsyncCrawlerRunner
 
     if plan.todo:
-        runner = AsyncCrawlerRunner(plan.scrapy_settings)
+        runner = AsyncCrawlerRunner(pass_settings(settings, plan))
         crawler = runner.create_crawler(NewsSpider)
+        set_pass_deadline(crawler, settings.pass_timeout_minutes)
         if running is not None:
             running.append(crawler)
         try:
@@ -102,6 +111,50 @@ def forget_unanswered(report: PassReport, abandoned: set[int]) -> None:
     for source_id, poll in list(report.polls.items()):
         if poll.status is None and (poll.error is None or source_id in abandoned):
             del report.polls[source_id]
+
+
+def pass_settings(settings: Settings, plan: PassPlan) -> dict:
+    """The plan's Scrapy settings and the page budget the item pipeline reads."""
+    return {**plan.scrapy_settings,
+            "BACKCHANNEL_PAGE_TIMEOUT": settings.page_timeout_seconds}
+
+
+def set_pass_deadline(crawler, minutes: float) -> None:
+    """Stop the crawl `minutes` after its engine starts, as a shutdown does: pages on
+    the wire end, queued ones are abandoned (their feeds keep their validators) and
+    sources not yet polled stay due, so the next pass takes what is left. A server
+    answering just under the timeout can otherwise hold a pass for as long as it likes."""
+    from scrapy import signals
+
+    if not minutes or minutes <= 0:
+        return
+    calls = []
+
+    def expire() -> None:
+        log.warning("the pass ran for %g minutes (pass_timeout_minutes): stopping it; "
+                    "what is left is taken by the next pass", minutes)
+        asyncio.ensure_future(crawler.stop_async())
+        abandon()
+
+    def abandon() -> None:
+        from twisted.internet import reactor
+
+        abandon_queued_requests(crawler)
+        if crawler.engine is not None and crawler.engine.spider is not None:
+            calls.append(reactor.callLater(0.1, abandon))
+
+    def started() -> None:
+        from twisted.internet import reactor
+
+        calls.append(reactor.callLater(minutes * 60, expire))
+
+    def stopped() -> None:
+        for call in calls:
+            if call.active():
+                call.cancel()
+
+    crawler.signals.connect(started, signal=signals.engine_started, weak=False)
+    crawler.signals.connect(stopped, signal=signals.engine_stopped, weak=False)
 
 
 class PassInterrupted(Exception):

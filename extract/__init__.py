@@ -2,10 +2,10 @@
 Plain functions over bytes, an lxml tree or a string, so that any stored page can be
 extracted again alone."""
 
-from extract.article import Extracted, extract
+from extract.article import Extracted, ExtractionLimit, extract
 
 # Stored with each article, so that `reprocess` redoes what an older extractor made.
 # Raise it whenever a change to extraction can change an article's fields.
 EXTRACTOR_VERSION = "extract-2"
 
-__all__ = ["EXTRACTOR_VERSION", "Extracted", "extract"]
+__all__ = ["EXTRACTOR_VERSION", "Extracted", "ExtractionLimit", "extract"]

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import trafilatura
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
@@ -52,6 +53,14 @@ MAX_TITLE = 1000
 MAX_FIELD = 300  # site name, each author, language
 MAX_AUTHORS = 20
 MAX_DESCRIPTION = 5000
+# A page with more elements than this is not read: real article pages have a few
+# thousand; a million `<p>x</p>` once kept the extractor busy for half an hour.
+MAX_ELEMENTS = 150_000
+
+
+class ExtractionLimit(Exception):
+    """The page is beyond what the extractor reads (too many elements, nested too
+    deeply for it): a limit of ours, not proof that the page holds no article."""
 
 
 @dataclass
@@ -74,8 +83,22 @@ def extract(
 ) -> Extracted:
     """Extract the main article of an HTML page. Empty text means no article was found.
     Every field comes out as the archive can store it (no NUL, no lone surrogates, no
-    control characters, bounded metadata, a plausible publication date)."""
+    control characters, bounded metadata, a plausible publication date). Raises
+    ExtractionLimit, and nothing else, for a page beyond the extractor's limits."""
+    try:
+        return _extract(page, url, content_type)
+    except RecursionError:
+        raise ExtractionLimit("page nested too deeply for the extractor") from None
+    except MemoryError:
+        raise ExtractionLimit("page too large for the extractor's memory") from None
+
+
+def _extract(page: bytes | str, url: str | None, content_type: str | None) -> Extracted:
     html = decode_html(page, content_type) if isinstance(page, bytes) else page
+    tags = count_tags(html)
+    if tags > MAX_ELEMENTS:
+        raise ExtractionLimit(f"page has {tags:,} elements, more than the "
+                              f"{MAX_ELEMENTS:,} the extractor reads")
     tree = parse_html(xml_safe_html(html))
     if tree is None:
         return Extracted(title=None, text="", published=None, url=url)
@@ -109,13 +132,21 @@ def _field(value: object, limit: int | None) -> str | None:
     return (text[:limit] if limit else text) or None
 
 
+_START_TAG = re.compile(r"<[A-Za-z]")
+
+
+def count_tags(html: str) -> int:
+    """Start tags in the page, counted before any parsing (cheap, an upper bound)."""
+    return sum(1 for _ in _START_TAG.finditer(html))
+
+
 def parse_html(html: str) -> HtmlElement | None:
     """One lxml tree for every step; None for an empty or non-HTML page."""
     if not html or not html.strip():
         return None
     try:
         return load_html(html)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, etree.LxmlError):
         return None
 
 

@@ -1,8 +1,9 @@
 """Bytes → text for HTML pages: the declared charset when it decodes, else detection.
 Pages with a wrong or missing charset are common; this must never raise.
 
-Order: a byte-order mark; valid UTF-8 with non-ASCII text (a legacy encoding almost never
-yields valid UTF-8 by chance, while servers often declare latin-1 for UTF-8 pages); the
+Order: a byte-order mark; UTF-16 recognised by its zero bytes; valid UTF-8 with
+non-ASCII text (a legacy encoding almost never yields valid UTF-8 by chance, while
+servers often declare latin-1 for UTF-8 pages); the
 charsets declared by the HTTP header, a <meta> tag or an XML declaration, read as browsers
 read them (latin-1 means windows-1252); mostly-UTF-8 pages with a few stray bytes;
 finally detection on the page's text without its markup."""
@@ -86,6 +87,33 @@ def browser_codec(label: str) -> str | None:
         return None
 
 
+# UTF-16 without a byte-order mark: in its first bytes, zero bytes (the high byte of
+# markup and ASCII text) in at least this share of the two-byte units, nearly all at
+# the same place in the unit, and the units decode.
+UTF16_SAMPLE = 4096
+UTF16_MIN_ZEROS = 0.1
+UTF16_MAX_OTHER_ZEROS = 0.05  # zeros in the other place, as a share of the first
+
+
+def utf16_codec(page: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for a page written in UTF-16 without a byte-order mark
+    (its markup leaves every other byte zero), None otherwise."""
+    head = page[:UTF16_SAMPLE]
+    units = len(head) // 2
+    if units < 8 or b"\x00" not in head:
+        return None
+    head = head[: units * 2]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for zeros, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= UTF16_MIN_ZEROS * units and other <= UTF16_MAX_OTHER_ZEROS * zeros:
+            try:
+                text = head.decode(codec)
+            except UnicodeDecodeError:  # a surrogate pair cut at the end of the sample
+                text = head[:-2].decode(codec, "replace")
+            return codec if "<" in text and "\ufffd" not in text else None
+    return None
+
+
 def decode_html(page: bytes, content_type: str | None = None) -> str:
     """The page as text (see the module docstring for the order of evidence)."""
     for bom, codec in (
@@ -95,6 +123,9 @@ def decode_html(page: bytes, content_type: str | None = None) -> str:
     ):
         if page.startswith(bom):
             return page[len(bom) :].decode(codec, "replace")
+    wide = utf16_codec(page)
+    if wide:
+        return page.decode(wide, "replace")
     try:
         text = page.decode("utf-8")
     except UnicodeDecodeError:
@@ -202,6 +233,9 @@ def _decodes(page: bytes, codec: str) -> bool:
 
 
 def looks_like_html(page: bytes) -> bool:
+    wide = utf16_codec(page)
+    if wide:  # the markup test runs on the text, not on every other byte of it
+        page = page[:4096].decode(wide, "replace").encode("utf-8", "replace")
     head = page[:2048].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from lxml.html import HtmlElement
 
 _TAGS = re.compile(r"<[^>]{0,500}>")
+# A page's JSON-LD is read this deep and this wide at most: publishers nest a few
+# levels (@graph, lists, author objects); more is a hostile or broken page.
+MAX_DEPTH = 64
+MAX_OBJECTS = 10_000
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -53,7 +57,7 @@ def article_objects(tree: HtmlElement) -> Iterator[dict]:
             continue
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # invalid, a 5,000-digit number, too deep
             continue
         for obj in _objects(data):
             if _is_article(obj):
@@ -61,14 +65,24 @@ def article_objects(tree: HtmlElement) -> Iterator[dict]:
 
 
 def _objects(data: object) -> Iterator[dict]:
-    if isinstance(data, dict):
-        yield data
-        for value in data.values():
-            if isinstance(value, dict | list):
-                yield from _objects(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _objects(item)
+    """The dicts in `data`, depth first in document order, without recursion: at most
+    MAX_OBJECTS of them, none deeper than MAX_DEPTH."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    found = 0
+    while stack and found < MAX_OBJECTS:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            found += 1
+            yield value
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        stack.extend((child, depth + 1) for child in reversed(children)
+                     if isinstance(child, dict | list))
 
 
 def _is_article(obj: dict) -> bool:

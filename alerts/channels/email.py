@@ -15,7 +15,7 @@ from email.utils import formatdate, getaddresses
 from html import escape
 from urllib.parse import unquote, urlsplit
 
-from alerts.channels import DeliveryError
+from alerts.channels import DeliveryError, redacted, url_secrets
 from alerts.message import (
     digest_headline,
     digest_text,
@@ -35,10 +35,12 @@ class EmailChannel:
 
     def __init__(self, *, scheme: str, host: str, port: int, username: str | None,
                  password: str | None, sender: str, recipients: list[str],
-                 timeout: float) -> None:
+                 timeout: float, url: str | None = None) -> None:
         self.scheme, self.host, self.port = scheme, host, port
         self.username, self.password = username, password
         self.sender, self.recipients, self.timeout = sender, recipients, timeout
+        credentials = {value for value in (username, password) if value and len(value) >= 2}
+        self.secrets = sorted(credentials.union(url_secrets(url)), key=len, reverse=True)
         self._tls: ssl.SSLContext | None = None
 
     @classmethod
@@ -65,7 +67,8 @@ class EmailChannel:
         return cls(scheme=parts.scheme, host=parts.hostname, port=port,
                    username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None,
-                   sender=sender, recipients=recipients, timeout=settings.alert_timeout)
+                   sender=sender, recipients=recipients, timeout=settings.alert_timeout,
+                   url=settings.smtp_url)
 
     def tls_context(self) -> ssl.SSLContext:
         """Built once per channel, on first use: loading the system's CA certificates
@@ -108,6 +111,12 @@ class EmailChannel:
         return msg
 
     def _send(self, msg: EmailMessage) -> str:
+        try:
+            return self._exchange(msg)
+        except DeliveryError as exc:  # whatever the server said, never our credentials
+            raise redacted(exc, self.secrets) from None
+
+    def _exchange(self, msg: EmailMessage) -> str:
         where = f"SMTP server {self.host}:{self.port}"
         try:
             if self.scheme == "smtps":

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable
 from datetime import datetime
 
-from alerts.channels import DeliveryError
+from alerts.channels import DeliveryError, redact_text
 from core.headers import retry_after as parse_retry_after
 
 MAX_RETRY_AFTER = 3600.0
@@ -17,8 +18,11 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return parse_retry_after(value, now, cap=MAX_RETRY_AFTER)
 
 
-def http_failure(what: str, status: int, body: str, headers: dict[str, str]) -> DeliveryError:
-    detail = " ".join(body.split())[:BODY_IN_ERROR]
+def http_failure(what: str, status: int, body: str, headers: dict[str, str],
+                 secrets: Iterable[str] = ()) -> DeliveryError:
+    """The failure for an HTTP answer; the server's body is quoted (shortened) without
+    the channel's `secrets`, hidden before the cut so that no part of one is left."""
+    detail = redact_text(" ".join(body.split()), secrets)[:BODY_IN_ERROR]
     detail = f": {detail}" if detail else ""
     if status == 429:
         wait = retry_after(_header(headers, "retry-after"))

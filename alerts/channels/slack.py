@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from slack_sdk.webhook import WebhookClient
 
-from alerts.channels import public_address
+from alerts.channels import DeliveryError, public_address, redacted, url_secrets
 from alerts.channels.http import http_failure, network_failure
 from alerts.message import digest_headline, headline, notes, one_line, when
 from core.text import quoted
@@ -69,6 +69,7 @@ class SlackChannel:
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
+        self.secrets = url_secrets(url)
         self.client = WebhookClient(url, timeout=max(1, round(timeout)), retry_handlers=[],
                                     logger=_sdk_log)
 
@@ -97,6 +98,12 @@ class SlackChannel:
 
     def _send(self, text: str, blocks: list[dict]) -> str:
         try:
+            return self._exchange(text, blocks)
+        except DeliveryError as exc:  # whatever the server said, never our URL's secrets
+            raise redacted(exc, self.secrets) from None
+
+    def _exchange(self, text: str, blocks: list[dict]) -> str:
+        try:
             response = self.client.send(text=text, blocks=blocks)
         except (UnicodeDecodeError, LookupError) as exc:
             # slack_sdk decodes the answer's body after the exchange: undecodable bytes or
@@ -105,11 +112,11 @@ class SlackChannel:
             error = exc.__context__
             if isinstance(error, HTTPError):
                 raise http_failure("Slack webhook", error.code, "",
-                                   dict(error.headers or {})) from None
+                                   dict(error.headers or {}), self.secrets) from None
             return "accepted by Slack (its answer could not be decoded)"
         except Exception as exc:  # urllib raises several kinds; all mean "not delivered"
             raise network_failure("Slack webhook", exc) from None
         if 200 <= response.status_code < 300:
             return f"accepted by Slack (HTTP {response.status_code})"
         raise http_failure("Slack webhook", response.status_code, response.body or "",
-                           dict(response.headers or {}))
+                           dict(response.headers or {}), self.secrets)

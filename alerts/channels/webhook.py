@@ -8,7 +8,7 @@ import json
 import urllib.request
 from urllib.error import HTTPError
 
-from alerts.channels import DeliveryError, public_address
+from alerts.channels import DeliveryError, public_address, redacted, url_secrets
 from alerts.channels.http import http_failure, network_failure
 
 
@@ -19,6 +19,7 @@ class WebhookChannel:
         self.url = url
         self.timeout = timeout
         self.user_agent = user_agent
+        self.secrets = url_secrets(url)
 
     def describe(self) -> str:
         return f"JSON webhook {public_address(self.url)}/…"
@@ -38,6 +39,12 @@ class WebhookChannel:
         return self._post({"type": "test", "text": "backchannel test message"}, None)
 
     def _post(self, document: dict, idempotency_key: str | None) -> str:
+        try:
+            return self._exchange(document, idempotency_key)
+        except DeliveryError as exc:  # whatever the server said, never our URL's secrets
+            raise redacted(exc, self.secrets) from None
+
+    def _exchange(self, document: dict, idempotency_key: str | None) -> str:
         headers = {"Content-Type": "application/json; charset=utf-8",
                    "User-Agent": self.user_agent}
         if idempotency_key:
@@ -50,7 +57,8 @@ class WebhookChannel:
                 return f"accepted by the webhook (HTTP {response.status})"
         except HTTPError as exc:
             text = exc.read(4096).decode("utf-8", "replace") if exc.fp else ""
-            raise http_failure("webhook", exc.code, text, dict(exc.headers or {})) from None
+            raise http_failure("webhook", exc.code, text, dict(exc.headers or {}),
+                               self.secrets) from None
         except DeliveryError:
             raise
         except Exception as exc:

@@ -13,6 +13,14 @@ from typing import TextIO
 
 from classify import CueError, classify, load_cues
 
+# A longer line is refused unread: a 100 MB line once took minutes and gigabytes.
+MAX_LINE_CHARS = 10 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+
+class TooLong:
+    """Stands for an input line longer than MAX_LINE_CHARS, which was skipped."""
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -46,7 +54,7 @@ def run(args: argparse.Namespace, settings) -> int:
         return 2
     status = 0
     with stream:
-        for record in classify_lines(stream, cues):
+        for record in classify_lines(read_lines(stream), cues):
             status |= 1 if "error" in record else 0
             print(json.dumps(record, ensure_ascii=False), flush=False)
     sys.stdout.flush()
@@ -60,9 +68,28 @@ def open_input(name: str) -> TextIO:
     return open(name, encoding="utf-8", errors="replace")
 
 
-def classify_lines(lines: Iterable[str], cues=None) -> Iterator[dict]:
+def read_lines(stream: TextIO, limit: int = MAX_LINE_CHARS) -> Iterator[str | TooLong]:
+    """The stream's lines; a line longer than `limit` characters is read past in chunks
+    (never held whole) and given as a TooLong."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith("\n") and len(line) == limit + 1:
+            yield line
+            continue
+        while line and not line.endswith("\n"):
+            line = stream.readline(READ_CHUNK)
+        yield TooLong()
+
+
+def classify_lines(lines: Iterable[str | TooLong], cues=None) -> Iterator[dict]:
     """One output record per input line; blank lines are skipped."""
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, TooLong):
+            yield {"id": None, "line": number,
+                   "error": f"line longer than {MAX_LINE_CHARS:,} characters; not read"}
+            continue
         if not line.strip():
             continue
         yield classify_line(line, number, cues)
@@ -74,6 +101,11 @@ def classify_line(line: str, number: int, cues=None) -> dict:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
         return {"id": None, "line": number, "error": f"invalid JSON: {exc.msg}"}
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        reason = str(exc).split(";")[0]  # not Python's advice on raising the limit
+        return {"id": None, "line": number, "error": f"unreadable JSON: {reason}"}
+    except RecursionError:
+        return {"id": None, "line": number, "error": "unreadable JSON: nested too deeply"}
     if not isinstance(item, dict):
         return {"id": None, "line": number, "error": "a line must be a JSON object"}
     ident = item.get("id")

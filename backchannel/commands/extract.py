@@ -12,7 +12,7 @@ from pathlib import Path
 from crawler.direct_fetch import FetchError, fetch_page
 from crawler.netguard import PrivateAddressRefused
 from crawler.sources import SourcesError, load_sources
-from extract.article import extract
+from extract.article import ExtractionLimit, extract
 from extract.outlets import OutletDirectory
 
 FETCH_TIMEOUT = 30.0  # seconds, per read
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, settings) -> int:
             else:
                 page, url, content_type = Path(item).read_bytes(), args.url, None
             record = {"file": item, **describe(page, url, content_type, directory)}
-        except (OSError, FetchError, PrivateAddressRefused) as exc:
+        except (OSError, FetchError, PrivateAddressRefused, ExtractionLimit) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             print(f"backchannel extract: {item}: {reason}", file=sys.stderr)
             record, status = {"file": item, "error": reason}, 1

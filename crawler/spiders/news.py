@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from archive.store import SourceState
 from core.headers import retry_after
-from crawler.feeds import FeedError, body_hash, parse_feed
+from crawler.feeds import FeedError, body_hash, parse_feed_in_thread
 from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
 from crawler.sources import Source, SourcesFile
@@ -32,8 +32,8 @@ from pipeline import FetchedPage
 log = logging.getLogger(__name__)
 
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-               "text/xml;q=0.9, */*;q=0.5")
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 SOURCE_PRIORITY = 1  # article pages have Scrapy's default, 0
 
@@ -282,12 +282,13 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
     def feed_request(self, source: SourceState) -> scrapy.Request:
         return self.source_request(source, self.parse_feed, FEED_ACCEPT)
 
-    def parse_feed(self, response: Response):
+    async def parse_feed(self, response: Response):
         poll = self.read_source_response(response)
         if poll is None:
             return
-        try:
-            feed = parse_feed(response.body, response.url, header(response, b"Content-Type"))
+        try:  # in a thread, with a time budget: the downloads go on meanwhile
+            feed = await parse_feed_in_thread(response.body, response.url,
+                                              header(response, b"Content-Type"))
         except FeedError as exc:
             poll.error = f"{response.url}: {exc}"
             poll.body_sha256 = None
@@ -300,8 +301,9 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
         poll.entries = len(feed.entries)
         poll.ttl_minutes = feed.ttl_minutes
         poll.entry_times = [e.published for e in feed.entries if e.published]
-        yield from self.take_entries(poll, (
-            ListedPage(e.url, e.title, e.published, e.entry_id) for e in feed.entries))
+        for request in self.take_entries(poll, (
+                ListedPage(e.url, e.title, e.published, e.entry_id) for e in feed.entries)):
+            yield request
 
     def closed(self, reason: str) -> None:
         self.sitemaps_closed()

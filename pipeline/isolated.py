@@ -1,0 +1,167 @@
+"""`process` in a child process with a time budget per page. Extraction is pure Python
+over a stranger's bytes: a hostile page (a million paragraphs) once held the crawl's
+one thread for half an hour, and a thread cannot be stopped. A child process can: when
+a page runs past its budget, or the pass is stopping, the child is killed and a new one
+takes the next page. Such a page fails for a reason of ours and is retried next pass.
+One worker serves the whole process (`shared_worker`): the daemon's passes reuse it
+rather than paying a child's imports every pass, and a pass without pages starts none."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from extract.outlets import OutletDirectory
+from pipeline.page import FetchedPage
+from pipeline.process import NotAnArticle, Processed, process
+
+log = logging.getLogger(__name__)
+
+PAGE_TIMEOUT = 30.0  # seconds of extraction and classification a page may take
+START_TIMEOUT = 120.0  # a new child's imports (trafilatura, the classifier) on a busy machine
+POLL = 0.2  # how often a waiting page looks whether the pass is stopping
+
+
+class PageBudgetExceeded(Exception):
+    """The page was not processed for a reason of ours (its time ran out, the worker
+    died, the pass stopped): the page is fine to fetch again later."""
+
+
+def _never() -> bool:
+    return False
+
+
+class PageWorker:
+    """One child process running `process` for one page at a time (callers take turns),
+    started at the first page and again after it had to be killed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._ready = False
+
+    def process(self, page: FetchedPage, directory: OutletDirectory,
+                timeout: float = PAGE_TIMEOUT,
+                stopping: Callable[[], bool] = _never) -> Processed:
+        """`process(page, directory.outlet_for)` in the child, within `timeout` seconds.
+        Raises NotAnArticle as `process` does, and PageBudgetExceeded when the page
+        could not be done: its time ran out, or `stopping()` said the pass is being
+        stopped (the page is then given up at once, not at the end of its budget)."""
+        with self._lock:
+            if self._child is None:
+                self._spawn()
+            self._wait_ready(stopping)
+            body = page.body
+            self._conn.send((page, directory))
+            started = time.monotonic()
+            while not self._conn.poll(POLL):
+                if stopping():
+                    self._kill()
+                    raise PageBudgetExceeded("the pass stopped before the page was read")
+                if time.monotonic() - started > timeout:
+                    self._kill()
+                    raise PageBudgetExceeded(f"reading the page took longer than "
+                                             f"{timeout:g} s")
+                if not self._child.is_alive():
+                    break
+            answer = self._receive()
+        kind, value = answer
+        if kind == "ok":
+            value.article.raw_page = body  # not sent back: the parent has it
+            return value
+        if kind == "not":
+            raise NotAnArticle(value)
+        if kind == "limit":
+            raise PageBudgetExceeded(value)
+        raise RuntimeError(value)  # a bug in processing, named as the child saw it
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+
+    def _spawn(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded reactor
+        parent, child = context.Pipe()
+        self._child = context.Process(target=_serve, args=(child,),
+                                      name="backchannel-extract", daemon=True)
+        self._child.start()
+        child.close()
+        self._conn, self._ready = parent, False
+
+    def _wait_ready(self, stopping: Callable[[], bool]) -> None:
+        if self._ready:
+            return
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._conn.poll(POLL):
+            if stopping() or time.monotonic() > deadline or not self._child.is_alive():
+                self._kill()
+                raise PageBudgetExceeded("the extraction process did not start")
+        self._receive()
+        self._ready = True
+
+    def _receive(self) -> tuple[str, object]:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            code = self._child.exitcode if self._child else None
+            self._kill()
+            raise PageBudgetExceeded(f"the extraction process died (exit status {code}; "
+                                     "out of memory?)") from None
+
+    def _kill(self) -> None:
+        if self._child is not None:
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join(5)
+            self._conn.close()
+        self._child, self._conn, self._ready = None, None, False
+
+
+_shared: PageWorker | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_worker() -> PageWorker:
+    """This process's worker (its child is started at the first page)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PageWorker()
+        return _shared
+
+
+def _serve(conn: Connection) -> None:
+    """The child: pages in, answers out, until the parent hangs up."""
+    from extract import ExtractionLimit
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    root = logging.getLogger()  # the parent logs what happened; libraries stay quiet
+    root.handlers[:] = [logging.NullHandler()]
+    root.setLevel(logging.CRITICAL)
+    conn.send(("ready", None))
+    while True:
+        try:
+            page, directory = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            processed = process(page, directory.outlet_for)
+            processed.article.raw_page = b""
+            answer: tuple[str, object] = ("ok", processed)
+        except NotAnArticle as exc:
+            answer = ("not", str(exc))
+        except ExtractionLimit as exc:
+            answer = ("limit", str(exc))
+        except RecursionError:
+            answer = ("limit", "page nested too deeply to be read")
+        except MemoryError:
+            answer = ("limit", "page too large to be read in memory")
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        conn.send(answer)
