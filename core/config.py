@@ -93,6 +93,8 @@ class Settings:
     pass_timeout_minutes: float = setting(30.0, at_least=0)
     # extraction of one page; past it the page is retried by a later pass
     page_timeout_seconds: float = setting(30.0, above=0)
+    # children that extract and classify pages side by side; 0: one per core
+    extract_processes: int = setting(0, at_least=0, at_most=64)
     # The daemon (`backchannel run`)
     tick_seconds: float = setting(5.0, above=0)  # how often it looks for due sources
     host_polls_per_tick: int = setting(4, at_least=1)  # polls of one host started per tick

@@ -21,7 +21,7 @@ from archive.store import store_article
 from archive.stories import assign_story, restory
 from extract.outlets import OutletDirectory
 from pipeline import FetchedPage, NotAnArticle, Processed
-from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, PageWorker, shared_worker
+from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, WorkerPool, shared_pool
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +34,16 @@ class ArchivePipeline:
 
     def __init__(self, database_url: str, directory: OutletDirectory, outbox=None,
                  officials: dict[str, str] | None = None,
-                 page_timeout: float = PAGE_TIMEOUT) -> None:
+                 page_timeout: float = PAGE_TIMEOUT, processes: int = 0) -> None:
         self.database_url = database_url
         self.directory = directory
         self.officials = officials or {}  # outlet name → "ru" | "us"
         self.outbox = outbox  # alerts.outbox.Outbox, or None: no alerts decided
         self.conn: psycopg.Connection | None = None
         self.page_timeout = page_timeout
-        self.worker: PageWorker | None = None
-        self.waiter: ThreadPoolExecutor | None = None  # waits on the worker, not the reactor
+        self.processes = processes  # extraction children; 0: one per core
+        self.worker: WorkerPool | None = None
+        self.waiter: ThreadPoolExecutor | None = None  # waits on the workers, not the reactor
         self.crawler = None
 
     @classmethod
@@ -54,16 +55,17 @@ class ArchivePipeline:
                              "database_url arguments")
         officials = {o.name: o.official for o in sources.outlets if o.official}
         timeout = crawler.settings.getfloat("BACKCHANNEL_PAGE_TIMEOUT", PAGE_TIMEOUT)
+        processes = crawler.settings.getint("BACKCHANNEL_EXTRACT_PROCESSES", 0)
         pipeline = cls(spider.database_url, sources.directory(), spider.outbox, officials,
-                       timeout)
+                       timeout, processes)
         pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self) -> None:
         self._connect()
         if self.worker is None:
-            self.worker = shared_worker()
-            self.waiter = ThreadPoolExecutor(1, thread_name_prefix="extract-wait")
+            self.worker = shared_pool(self.processes)
+            self.waiter = ThreadPoolExecutor(self.worker.size, thread_name_prefix="extract-wait")
 
     def _connect(self) -> None:
         self.conn = connect(self.database_url, migrate_now=False)

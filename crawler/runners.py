@@ -116,7 +116,8 @@ def forget_unanswered(report: PassReport, abandoned: set[int]) -> None:
 def pass_settings(settings: Settings, plan: PassPlan) -> dict:
     """The plan's Scrapy settings and the page budget the item pipeline reads."""
     return {**plan.scrapy_settings,
-            "BACKCHANNEL_PAGE_TIMEOUT": settings.page_timeout_seconds}
+            "BACKCHANNEL_PAGE_TIMEOUT": settings.page_timeout_seconds,
+            "BACKCHANNEL_EXTRACT_PROCESSES": settings.extract_processes}
 
 
 def set_pass_deadline(crawler, minutes: float) -> None:

@@ -3,13 +3,17 @@ over a stranger's bytes: a hostile page (a million paragraphs) once held the cra
 one thread for half an hour, and a thread cannot be stopped. A child process can: when
 a page runs past its budget, or the pass is stopping, the child is killed and a new one
 takes the next page. Such a page fails for a reason of ours and is retried next pass.
-One worker serves the whole process (`shared_worker`): the daemon's passes reuse it
-rather than paying a child's imports every pass, and a pass without pages starts none."""
+One pool of workers, a child per core by default, serves the whole process
+(`shared_pool`): pages are read side by side on every core while the crawl's own thread
+fetches and stores; the daemon's passes reuse the children rather than paying their
+imports every pass, and a pass without pages starts none."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import queue
 import signal
 import threading
 import time
@@ -123,16 +127,47 @@ class PageWorker:
         self._child, self._conn, self._ready = None, None, False
 
 
-_shared: PageWorker | None = None
+class WorkerPool:
+    """`size` PageWorkers; each page goes to an idle one (callers wait for one)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._idle: queue.SimpleQueue[PageWorker] = queue.SimpleQueue()
+        for _ in range(self.size):
+            self._idle.put(PageWorker())
+
+    def process(self, page: FetchedPage, directory: OutletDirectory,
+                timeout: float = PAGE_TIMEOUT,
+                stopping: Callable[[], bool] = _never) -> Processed:
+        """As PageWorker.process, on the first worker free."""
+        worker = self._idle.get()
+        try:
+            return worker.process(page, directory, timeout, stopping)
+        finally:
+            self._idle.put(worker)
+
+
+def pool_size(wanted: int) -> int:
+    """`extract_processes`: 0 means one child per core this process may use."""
+    if wanted > 0:
+        return wanted
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_shared: WorkerPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_worker() -> PageWorker:
-    """This process's worker (its child is started at the first page)."""
+def shared_pool(size: int = 0) -> WorkerPool:
+    """This process's pool of `pool_size(size)` workers (children start at their first
+    page). The first call fixes its size."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = PageWorker()
+            _shared = WorkerPool(pool_size(size))
         return _shared
 
 
