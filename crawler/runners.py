@@ -5,6 +5,7 @@ stops a running crawl. Each plans, crawls with NewsSpider, and records every pol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.config import Settings
@@ -25,10 +26,13 @@ def spider_arguments(plan: PassPlan, link: PassConnection, report: PassReport,
 
 def crawl_once(settings: Settings, url: str, sources_path: Path | None = None,
                all_sources: bool = False, outbox=None,
-               report: PassReport | None = None) -> PassReport:
+               report: PassReport | None = None,
+               on_request: Callable[[str], None] | None = None) -> PassReport:
     """Run one pass in this process, once per process (the reactor cannot restart).
     `outbox` (an alerts.outbox.Outbox) decides alerts as articles are stored; `report`
-    is filled in as the pass goes (progress). The archive must be migrated already."""
+    is filled in as the pass goes and `on_request` told each URL as it is sent
+    (progress). The archive must be migrated already."""
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     link = PassConnection.open(url)
@@ -39,7 +43,11 @@ def crawl_once(settings: Settings, url: str, sources_path: Path | None = None,
         if plan.todo:
             process = CrawlerProcess({**plan.scrapy_settings, "LOG_INSTALL_ROOT_HANDLER": False})
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
-            process.crawl(NewsSpider, **spider_arguments(plan, link, report, outbox))
+            crawler = process.create_crawler(NewsSpider)
+            if on_request is not None:
+                crawler.signals.connect(lambda request, spider=None: on_request(request.url),
+                                        signal=signals.request_reached_downloader, weak=False)
+            process.crawl(crawler, **spider_arguments(plan, link, report, outbox))
             process.start()
         link.finish(settings, report)
         return report
