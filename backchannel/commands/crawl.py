@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 from alerts.wiring import Wiring, wiring_from_settings
 from archive.db import DatabaseError, connect
 from archive.locks import CrawlerLock
@@ -125,6 +127,8 @@ def _alert_outcome(wiring: Wiring, report: PassReport):
     try:
         return alert_outcome(conn, report.alerts, list(wiring.channels),
                              set(wiring.outbox.digest_minutes))
+    except psycopg.Error:  # gone again: the summary says what it can without it
+        return None
     finally:
         conn.close()
 
