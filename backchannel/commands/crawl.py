@@ -17,7 +17,7 @@ from archive.locks import CrawlerLock
 from archive.source_status import polling_state
 from backchannel.crawl_summary import alert_outcome, nothing_due_line, unreachable_line
 from backchannel.progress import Watch, on_terminal, progress, quiet_terminal
-from core.logs import setup_logging
+from core.logs import debugging, setup_logging
 from core.text import plural
 from crawler.items import PassReport
 from crawler.runners import crawl_once
@@ -85,7 +85,7 @@ def _crawl(args, settings, wiring: Wiring) -> int:
         f"{alerts.summary() if alerts else plural(len(report.alerts), 'new alert')}"
     )
     unreachable = unreachable_line(polls)
-    if unreachable is None or not on_terminal():  # at a terminal, said once is enough
+    if unreachable is None or not on_terminal() or debugging():  # else said once
         for poll in report.failed_sources:
             print(f"FAILED {poll.source.outlet}: {poll.error or 'no response'}",
                   file=sys.stderr)

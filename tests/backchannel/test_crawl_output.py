@@ -52,6 +52,7 @@ def test_an_unreachable_network_is_said_once_and_the_next_crawl_says_when_it_ret
     # line (or a traceback) per source
     assert len(lines) <= 8, text[-3000:]
     assert "Traceback" not in text and "FAILED" not in text
+    assert "deprecated" not in text.lower()  # no setting Scrapy warns about
     assert (f"no source could be reached: {DEAD_SOURCES} connections refused; "
             "is this machine offline?") in text
     assert f"polled {DEAD_SOURCES} sources" in text
@@ -97,3 +98,12 @@ def test_an_alert_not_delivered_fails_the_crawl_and_names_the_retry(newsroom, cl
     assert re.search(r"^nothing due: 1 source polled recently, next poll at "
                      + local_clock(db, "true") + "; `backchannel crawl --all` to poll now$",
                      again.stdout, re.MULTILINE), again.stdout
+
+
+def test_debug_shows_the_whole_story_at_a_terminal(cli_env, tmp_path):
+    sources = str(dead_sources(tmp_path, 2))
+    code, text = run_on_terminal(["crawl", "--debug", "--sources", sources], cli_env)
+    assert code == 1
+    assert "Traceback" in text  # asked for: the libraries' tracebacks…
+    assert "DEBUG" in text and "scrapy" in text  # …and their debug lines
+    assert "FAILED Silent Outlet 0: " in text and "FAILED Silent Outlet 1: " in text
