@@ -30,7 +30,7 @@ class RedactingHandler(logging.StreamHandler):
     loggers' levels each time a crawler process starts."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if (record.levelno < logging.WARNING and logging.getLogger().level > logging.DEBUG
+        if (record.levelno < logging.WARNING and not debugging()
                 and record.name.split(".", 1)[0] in NOISY):
             return False
         return super().filter(record)
@@ -55,10 +55,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class LineFormatter(logging.Formatter):
+    """A line for a person at a terminal: a logged exception is one `Type: message`
+    appended to the line, its traceback shown only when we log at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if (record.exc_info or record.exc_text) and not debugging():
+            exc = record.exc_info[1] if record.exc_info else None
+            record = logging.makeLogRecord(record.__dict__)
+            record.exc_info = record.exc_text = record.stack_info = None
+            text = super().format(record)
+            reason = f"{type(exc).__name__}: {exc}".strip() if exc is not None else ""
+            return f"{text} ({reason})" if reason and str(exc) not in text else text
+        return super().format(record)
+
+
+def debugging() -> bool:
+    """Whether we log at DEBUG (`--debug`, `-v` or `log_level = "DEBUG"`)."""
+    return logging.getLogger().level <= logging.DEBUG
+
+
+def console_handler() -> logging.Handler | None:
+    """The handler `setup_logging` installed, for a display that must draw around it."""
+    return next((h for h in logging.getLogger().handlers
+                 if isinstance(h, RedactingHandler)), None)
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = RedactingHandler(sys.stderr)
     if sys.stderr.isatty():
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.setFormatter(LineFormatter())
     else:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -68,7 +97,7 @@ def setup_logging(level: str = "INFO") -> None:
 
 
 NOISY = ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "charset_normalizer",
-         "apscheduler", "mail.log")
+         "apscheduler", "mail.log", "pgserver", "uvicorn")
 
 
 def quiet_noisy_loggers() -> None:

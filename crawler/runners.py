@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from core.config import Settings
@@ -29,10 +30,13 @@ def spider_arguments(plan: PassPlan, link: PassConnection, report: PassReport,
 
 def crawl_once(settings: Settings, url: str, sources_path: Path | None = None,
                all_sources: bool = False, outbox=None,
-               report: PassReport | None = None) -> PassReport:
+               report: PassReport | None = None,
+               on_request: Callable[[str], None] | None = None) -> PassReport:
     """Run one pass in this process, once per process (the reactor cannot restart).
     `outbox` (an alerts.outbox.Outbox) decides alerts as articles are stored; `report`
-    is filled in as the pass goes (progress). The archive must be migrated already."""
+    is filled in as the pass goes and `on_request` told each URL as it is sent
+    (progress). The archive must be migrated already."""
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     link = PassConnection.open(url)
@@ -46,6 +50,9 @@ def crawl_once(settings: Settings, url: str, sources_path: Path | None = None,
             quiet_noisy_loggers()  # CrawlerProcess has just reset Scrapy's log levels
             crawler = process.create_crawler(NewsSpider)
             set_pass_deadline(crawler, settings.pass_timeout_minutes)
+            if on_request is not None:
+                crawler.signals.connect(lambda request, spider=None: on_request(request.url),
+                                        signal=signals.request_reached_downloader, weak=False)
             process.crawl(crawler, **spider_arguments(plan, link, report, outbox))
             process.start()
             forget_unanswered(report, getattr(crawler, "abandoned_sources", set()))

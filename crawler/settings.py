@@ -45,5 +45,5 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
         },
         "BACKCHANNEL_GDELT_GAP_SECONDS": settings.gdelt_gap_seconds,
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # (no REQUEST_FINGERPRINTER_IMPLEMENTATION: deprecated, "2.7" is the only one now)
     }

@@ -147,7 +147,11 @@ def test_a_channel_down_for_the_whole_run_fails_visibly_and_retries_on_request(
     publish_seeds(newsroom, seeds_dir)
     http_receiver.script["/hook"] = [Reply(503, "maintenance")] * 50
     down = {**env, "BACKCHANNEL_ALERT_ATTEMPTS": "2", "BACKCHANNEL_ALERT_WAIT_SECONDS": "3"}
-    crawl(write_sources(tmp_path, newsroom, SEED_LAYOUT), down)
+    crawled = run_cli(["crawl", "--all", "--sources",
+                       write_sources(tmp_path, newsroom, SEED_LAYOUT)], down)
+    assert crawled.returncode == 1, crawled.stderr[-3000:]  # stored, but not all delivered
+    assert "5 new alerts (0 delivered, 5 not delivered)" in crawled.stdout
+    assert "5 alerts not delivered (webhook: 5); `backchannel alerts retry`" in crawled.stderr
     assert webhook_outlets(http_receiver) == []
     assert len(smtp.mails) == 5 and len(http_receiver.accepted_at("/slack")) == 5  # unharmed
 
