@@ -136,7 +136,7 @@ def run_check(args, settings) -> int:
 def check_row(poll) -> dict:
     return {
         "outlet": poll.source.outlet, "kind": poll.source.kind,
-        "url": poll.source.shown_url, "reachable": poll.ok, "status": poll.status,
+        "url": redact_url(poll.source.url), "reachable": poll.ok, "status": poll.status,
         "entries": poll.entries, "recent": poll.new_urls, "older": poll.entries_old,
         "undated": poll.entries_undated, "documents": poll.documents_read,
         "next_page": poll.next_page and redact_url(poll.next_page), "robots": poll.robots,
