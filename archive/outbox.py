@@ -81,18 +81,22 @@ def digest_due_at(conn: psycopg.Connection, channel: str, seconds: float) -> dat
     return row["due"]
 
 
+# An alert's deliveries as one JSON list, over `alerts a LEFT JOIN alert_deliveries d`.
+DELIVERIES_JSON = """coalesce(jsonb_agg(jsonb_build_object(
+                      'channel', d.channel, 'status', d.status, 'attempts', d.attempts,
+                      'last_error', d.last_error, 'next_attempt_at', d.next_attempt_at,
+                      'delivered_at', d.delivered_at) ORDER BY d.channel)
+                    FILTER (WHERE d.channel IS NOT NULL), '[]') AS deliveries"""
+
+
 def alerts_with_deliveries(conn: psycopg.Connection, status: str | None,
                            limit: int) -> list[dict]:
     """Alerts, newest first, each with its per-channel delivery state ("deliveries");
     `status` keeps the alerts with at least one delivery in that state."""
     return conn.execute(
-        """SELECT a.id, a.rule, a.kind, a.story_id, a.outlet, a.article_id, a.created_at,
+        f"""SELECT a.id, a.rule, a.kind, a.story_id, a.outlet, a.article_id, a.created_at,
                   a.payload->>'url' AS url, a.payload->>'title' AS title,
-                  coalesce(jsonb_agg(jsonb_build_object(
-                      'channel', d.channel, 'status', d.status, 'attempts', d.attempts,
-                      'last_error', d.last_error, 'next_attempt_at', d.next_attempt_at,
-                      'delivered_at', d.delivered_at) ORDER BY d.channel)
-                    FILTER (WHERE d.channel IS NOT NULL), '[]') AS deliveries
+                  {DELIVERIES_JSON}
            FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.id
            GROUP BY a.id
            HAVING %(status)s::text IS NULL OR bool_or(d.status = %(status)s)

@@ -409,9 +409,12 @@ def _assignment(conn: psycopg.Connection, article_id: int, *, joined_now: bool) 
 
 def list_stories(conn: psycopg.Connection, status: str | None = None,
                  since: datetime | date | None = None, limit: int | None = None,
-                 offset: int = 0) -> list[dict]:
+                 offset: int = 0, outlet: str | None = None,
+                 language: str | None = None) -> list[dict]:
     """Stories, newest first report first, each with its article count and its outlets in
-    order of first report. With `limit`, one page: the counts are made for it alone."""
+    order of first report. With `limit`, one page: the counts are made for it alone.
+    `outlet` and `language` keep the stories with an article of that outlet / in that
+    language (case-insensitive)."""
     rows = conn.execute(
         """WITH page AS (
                SELECT s.id, s.title, s.status, s.first_article_id, s.first_outlet,
@@ -419,6 +422,12 @@ def list_stories(conn: psycopg.Connection, status: str | None = None,
                FROM stories s
                WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
                  AND (%(since)s::timestamptz IS NULL OR s.first_reported_at >= %(since)s)
+                 AND (%(outlet)s::text IS NULL OR EXISTS (
+                      SELECT 1 FROM story_articles sa
+                      WHERE sa.story_id = s.id AND lower(sa.outlet) = lower(%(outlet)s)))
+                 AND (%(language)s::text IS NULL OR EXISTS (
+                      SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+                      WHERE sa.story_id = s.id AND lower(a.language) = lower(%(language)s)))
                ORDER BY s.first_reported_at DESC NULLS LAST, s.id DESC
                LIMIT %(limit)s OFFSET %(offset)s)
            SELECT page.*,
@@ -430,7 +439,8 @@ def list_stories(conn: psycopg.Connection, status: str | None = None,
                        WHERE o.story_id = page.id GROUP BY o.outlet) per_outlet) AS outlets
            FROM page
            ORDER BY page.first_reported_at DESC NULLS LAST, page.id DESC""",
-        {"status": status, "since": since, "limit": limit, "offset": offset},
+        {"status": status, "since": since, "outlet": outlet, "language": language,
+         "limit": limit, "offset": offset},
     ).fetchall()
     return [{**row, "outlets": list(row["outlets"] or [])} for row in rows]
 

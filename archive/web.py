@@ -4,9 +4,9 @@ and how its pooled sessions are set up."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import psycopg
+
+from archive.outbox import DELIVERIES_JSON
 
 
 def read_only_session(conn: psycopg.Connection, statement_timeout_ms: int) -> None:
@@ -21,44 +21,6 @@ def outlets_by_id(conn: psycopg.Connection, article_ids: list[int]) -> dict[int,
     rows = conn.execute("SELECT id, outlet FROM articles WHERE id = ANY(%s)",
                         (article_ids,)).fetchall()
     return {row["id"]: row["outlet"] for row in rows}
-
-
-# --- the story list, with the filters the command line does not have ---------------------
-
-def filtered_stories(conn: psycopg.Connection, *, status: str | None = None,
-                     since: datetime | None = None, outlet: str | None = None,
-                     language: str | None = None, limit: int = 50,
-                     offset: int = 0) -> list[dict]:
-    """Stories, newest first report first, as archive.stories.list_stories gives them,
-    kept when one of their articles is of `outlet` / in `language` (case-insensitive)."""
-    rows = conn.execute(
-        """WITH page AS (
-               SELECT s.id, s.title, s.status, s.first_article_id, s.first_outlet,
-                      s.first_reported_at, s.created_at, s.updated_at
-               FROM stories s
-               WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
-                 AND (%(since)s::timestamptz IS NULL OR s.first_reported_at >= %(since)s)
-                 AND (%(outlet)s::text IS NULL OR EXISTS (
-                      SELECT 1 FROM story_articles sa
-                      WHERE sa.story_id = s.id AND lower(sa.outlet) = lower(%(outlet)s)))
-                 AND (%(language)s::text IS NULL OR EXISTS (
-                      SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id
-                      WHERE sa.story_id = s.id AND lower(a.language) = lower(%(language)s)))
-               ORDER BY s.first_reported_at DESC NULLS LAST, s.id DESC
-               LIMIT %(limit)s OFFSET %(offset)s)
-           SELECT page.*,
-                  (SELECT count(*) FROM story_articles sa
-                   WHERE sa.story_id = page.id) AS articles,
-                  (SELECT array_agg(outlet ORDER BY first_at, outlet) FROM (
-                       SELECT o.outlet, min(coalesce(a.published_at, a.fetched_at)) AS first_at
-                       FROM story_articles o JOIN articles a ON a.id = o.article_id
-                       WHERE o.story_id = page.id GROUP BY o.outlet) per_outlet) AS outlets
-           FROM page
-           ORDER BY page.first_reported_at DESC NULLS LAST, page.id DESC""",
-        {"status": status, "since": since, "outlet": outlet, "language": language,
-         "limit": limit, "offset": offset},
-    ).fetchall()
-    return [{**row, "outlets": list(row["outlets"] or [])} for row in rows]
 
 
 def story_outlets(conn: psycopg.Connection) -> list[str]:
@@ -121,14 +83,10 @@ def alert_history(conn: psycopg.Connection, *, status: str | None = None,
     error, next attempt, delivered at). `status` and `channel` keep the alerts with a
     delivery in that state / on that channel (both: the same delivery)."""
     return conn.execute(
-        """SELECT a.id, a.rule, a.kind, a.story_id, a.outlet, a.status AS story_status,
+        f"""SELECT a.id, a.rule, a.kind, a.story_id, a.outlet, a.status AS story_status,
                   a.article_id, a.created_at, a.payload->>'url' AS url,
                   a.payload->>'title' AS title,
-                  coalesce(jsonb_agg(jsonb_build_object(
-                      'channel', d.channel, 'status', d.status, 'attempts', d.attempts,
-                      'last_error', d.last_error, 'next_attempt_at', d.next_attempt_at,
-                      'delivered_at', d.delivered_at) ORDER BY d.channel)
-                    FILTER (WHERE d.channel IS NOT NULL), '[]') AS deliveries
+                  {DELIVERIES_JSON}
            FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.id
            GROUP BY a.id
            HAVING (%(status)s::text IS NULL AND %(channel)s::text IS NULL)

@@ -10,12 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from archive.search import Filters, SearchError, get_article, reports_per_day, search
-from archive.stories import story_timeline
+from archive.stories import list_stories, story_timeline
 from archive.web import (
     alert_history,
     article_ref,
     delivery_totals,
-    filtered_stories,
     known_outlets,
     outlets_by_id,
     source_health,
@@ -35,9 +34,9 @@ def stories_page(conn: psycopg.Connection, status: str | None, since: datetime |
     An outlet the archive does not know is an error naming the close ones."""
     if outlet:
         outlet = known_outlet(conn, outlet)
-    rows = filtered_stories(conn, status=status, since=since, outlet=outlet,
-                            language=language or None, limit=limit + 1,
-                            offset=(page - 1) * limit)
+    rows = list_stories(conn, status=status, since=since, outlet=outlet,
+                        language=language or None, limit=limit + 1,
+                        offset=(page - 1) * limit)
     results = [{**row, "outlet_count": len(row["outlets"])} for row in rows[:limit]]
     return {"page": page, "limit": limit,
             "next_page": page + 1 if len(rows) > limit else None, "results": results}
