@@ -104,7 +104,8 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
                 poll.error = f"{source.url}: unknown kind of source {source.kind!r}"
                 continue
             if source.id in self.pushed:  # read as if the feed had answered with it
-                for request in self.parse_feed(pushed_response(source, *self.pushed[source.id])):
+                async for request in self.parse_feed(
+                        pushed_response(source, *self.pushed[source.id])):
                     yield request
                 continue
             yield starter(source)
