@@ -27,12 +27,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "alerts")]
@@ -40,6 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "alerts")]
 from alerting import PHONE_CALL  # noqa: E402  (our own invented report)
 from newsroom import Newsroom, Route, article_html, rss_feed, wait_until  # noqa: E402
 from receivers import SmtpReceiver, free_port  # noqa: E402
+from scratch_db import scratch_database  # noqa: E402
 
 
 def metric(port: int, name: str) -> float:
@@ -57,21 +54,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
     parser.add_argument("--passes", type=int, default=200, help="run this long for memory")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="backchannel-bench-") as tmp:
-        if os.environ.get("BACKCHANNEL_DATABASE_URL"):
-            base = os.environ["BACKCHANNEL_DATABASE_URL"]
-        else:
-            from archive.embedded import embedded_database_url
-
-            base = embedded_database_url(Path(tmp) / "pg")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            run(make_conninfo(base, dbname=name), Path(tmp), args)
-        finally:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with tempfile.TemporaryDirectory(prefix="backchannel-bench-") as tmp, \
+            scratch_database(Path(tmp)) as url:
+        run(url, Path(tmp), args)
 
 
 def run(url: str, tmp: Path, args) -> None:

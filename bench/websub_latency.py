@@ -27,12 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "alerts")]
@@ -40,6 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "alerts")]
 from alerting import PHONE_CALL  # noqa: E402  (our own invented report)
 from newsroom import Newsroom, Route, article_html, wait_until  # noqa: E402
 from receivers import SmtpReceiver, free_port  # noqa: E402
+from scratch_db import scratch_database  # noqa: E402
 from websub_hub import Hub  # noqa: E402
 
 
@@ -49,21 +46,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=60.0,
                         help="seconds between polls of the feeds without a hub")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="backchannel-bench-") as tmp:
-        if os.environ.get("BACKCHANNEL_DATABASE_URL"):
-            base = os.environ["BACKCHANNEL_DATABASE_URL"]
-        else:
-            from archive.embedded import embedded_database_url
-
-            base = embedded_database_url(Path(tmp) / "pg")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            run(make_conninfo(base, dbname=name), Path(tmp), args)
-        finally:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with tempfile.TemporaryDirectory(prefix="backchannel-bench-") as tmp, \
+            scratch_database(Path(tmp)) as url:
+        run(url, Path(tmp), args)
 
 
 def feed(outlet: str, base: str, hub: str | None, items: list[tuple[str, str]]) -> bytes:
