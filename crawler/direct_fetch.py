@@ -71,8 +71,6 @@ class _PinnedHTTP(http.client.HTTPConnection):
 class _PinnedHTTPS(_PinnedHTTP):
     """TLS to the checked address, the certificate verified against the host name."""
 
-    default_port = 443
-
     def __init__(self, host: str, port: int, address: str, timeout: float,
                  context: ssl.SSLContext) -> None:
         super().__init__(host, port, address, timeout)

@@ -10,12 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_cli
+from daemons import DaemonProcess
 from newsroom import (
     SEED_LAYOUT,
     Newsroom,
@@ -26,7 +26,6 @@ from newsroom import (
     rss_feed,
     wait_until,
 )
-from receivers import free_port
 
 INTERVAL_MINUTES = 0.02  # 1.2 s: the newsroom is local
 
@@ -36,53 +35,6 @@ def newsroom():
     room = Newsroom()
     yield room
     room.close()
-
-
-class DaemonProcess:
-    def __init__(self, env: dict[str, str], sources: Path, log: Path, *args: str) -> None:
-        self.port = free_port()
-        self.log_path = log
-        self.output = log.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backchannel", "run", "--sources", str(sources), *args],
-            env={**env, "BACKCHANNEL_HEALTH_PORT": str(self.port)}, cwd=ROOT,
-            stdout=self.output, stderr=subprocess.STDOUT)
-
-    def get(self, path: str) -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}",
-                                        timeout=5) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-        except OSError:
-            return 0, ""
-
-    def metric(self, name: str, **labels: str) -> float:
-        _, text = self.get("/metrics")
-        want = ",".join(f'{k}="{v}"' for k, v in labels.items())
-        pattern = rf"^{re.escape(name)}(?:\{{{re.escape(want)}\}})? ([0-9.e+]+)$" if want \
-            else rf"^{re.escape(name)}(?:\{{[^}}]*\}})? ([0-9.e+]+)$"
-        return sum(float(m) for m in re.findall(pattern, text, re.MULTILINE))
-
-    def passes(self) -> float:
-        return self.metric("backchannel_pass_duration_seconds_count")
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=timeout)
-        self.output.close()
-        return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self.output.close()
 
 
 @pytest.fixture
@@ -207,17 +159,17 @@ def test_one_crawler_per_database(newsroom, seeds_dir, env, db, tmp_path, daemon
     assert "crawler lock acquired" in second.logs()
 
 
-def slow_page(delay: float):
+def slow_answer(body: bytes, content_type: str, delay: float,
+                started: threading.Event | None = None):
+    """A route handler that answers `body` after `delay` seconds (setting `started`
+    when the request arrives), and shrugs off a client that has gone."""
     def handler(request) -> None:
+        if started is not None:
+            started.set()
         time.sleep(delay)
-        body = article_html("Harbour plan debated", [
-            f"Paragraph {n}: the city council met to debate the harbour district plan, with "
-            "residents asking for parks and housing and traders asking for warehouses."
-            for n in range(6)], datetime.fromisoformat("2025-03-01T10:00:00+00:00"), "Desk",
-            "Slow Outlet", "http://x/")
         try:
             request.send_response(200)
-            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Type", content_type)
             request.send_header("Content-Length", str(len(body)))
             request.end_headers()
             request.wfile.write(body)
@@ -225,6 +177,15 @@ def slow_page(delay: float):
             pass
 
     return handler
+
+
+def slow_page(delay: float):
+    body = article_html("Harbour plan debated", [
+        f"Paragraph {n}: the city council met to debate the harbour district plan, with "
+        "residents asking for parks and housing and traders asking for warehouses."
+        for n in range(6)], datetime.fromisoformat("2025-03-01T10:00:00+00:00"), "Desk",
+        "Slow Outlet", "http://x/")
+    return slow_answer(body, "text/html; charset=utf-8", delay)
 
 
 def test_sigterm_mid_pass_leaves_a_consistent_archive_and_a_restart_finishes(
@@ -355,21 +316,7 @@ def test_an_idle_daemon_logs_only_a_heartbeat(newsroom, env, db, tmp_path, daemo
 
 
 def slow_feed(title: str, base: str, delay: float, started: threading.Event):
-    body = rss_feed(title, base, [])
-
-    def handler(request) -> None:
-        started.set()
-        time.sleep(delay)
-        try:
-            request.send_response(200)
-            request.send_header("Content-Type", "application/rss+xml")
-            request.send_header("Content-Length", str(len(body)))
-            request.end_headers()
-            request.wfile.write(body)
-        except OSError:
-            pass
-
-    return handler
+    return slow_answer(rss_feed(title, base, []), "application/rss+xml", delay, started)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

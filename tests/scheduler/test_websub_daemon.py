@@ -6,50 +6,19 @@ leases are renewed; when the hub refuses or disappears, polling takes over."""
 from __future__ import annotations
 
 import html
-import subprocess
-import sys
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import run_cli
+from daemons import DaemonProcess
 from newsroom import CALL_REPORT, Newsroom, Route, article_html, report_paragraphs, wait_until
-from receivers import free_port
 from websub_hub import Hub, get
 
 INTERVAL = "0.02"  # minutes: 1.2 s, so an unpushed feed is polled all the time
 PUBLISHED = datetime(2025, 5, 6, 7, 0, tzinfo=UTC)
-
-
-class Daemon:
-    """`backchannel run` with WebSub on: its callbacks at http://127.0.0.1:PORT/websub/."""
-
-    def __init__(self, env: dict[str, str], sources: Path, log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path, self.output = log, log.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backchannel", "run", "--sources", str(sources)],
-            env={**env, "BACKCHANNEL_HEALTH_PORT": str(self.port),
-                 "BACKCHANNEL_WEBSUB_CALLBACK_URL": self.base},
-            cwd=ROOT, stdout=self.output, stderr=subprocess.STDOUT)
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        code = self.proc.wait(40)
-        self.output.close()
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self.output.close()
 
 
 @pytest.fixture
@@ -61,14 +30,14 @@ def newsroom():
 
 @pytest.fixture
 def start_daemon(cli_env, smtp):
-    started: list[Daemon] = []
+    started: list[DaemonProcess] = []
     env = {**cli_env, "BACKCHANNEL_TICK_SECONDS": "0.2",
            "BACKCHANNEL_ADAPTIVE_INTERVALS": "false", "BACKCHANNEL_SMTP_URL": smtp.url(),
            "BACKCHANNEL_EMAIL_TO": "desk@newsroom.test",
            "BACKCHANNEL_ALERT_BACKOFF_SECONDS": "0.2"}
 
-    def start(sources: Path, log: Path) -> Daemon:
-        started.append(Daemon(env, sources, log))
+    def start(sources: Path, log: Path) -> DaemonProcess:
+        started.append(DaemonProcess(env, sources, log, websub=True))
         return started[-1]
 
     yield start
@@ -194,7 +163,7 @@ def test_pushed_items_are_alerted_without_a_poll_and_forged_ones_ignored(
         assert f"pushed by {hub.url}" in blocks["Pushed Wire"]
         assert f"pushed by {hub.url}" in blocks["Header Daily"]
         assert "pushed by" not in blocks["Refused Gazette"]
-        assert daemon.stop() == 0
+        assert daemon.stop()[0] == 0
     finally:
         hub.close()
 
@@ -231,4 +200,4 @@ def test_leases_are_renewed_and_polling_takes_over_when_the_hub_disappears(
     assert "cannot be reached" in daemon.logs()
     state = db.execute("SELECT state FROM websub_subscriptions").fetchone()["state"]
     assert state in ("failed", "expired")  # and so no longer shown as pushed
-    assert daemon.stop() == 0
+    assert daemon.stop()[0] == 0
