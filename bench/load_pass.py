@@ -4,11 +4,12 @@ time, pages/s, polls/s, the child's peak RSS and when the last feed was first po
 
     .venv/bin/python bench/load_pass.py [--feeds 2000] [--per-feed 10]
         [--feeds-per-outlet 10] [--concurrency 64] [--per-domain 2] [--json]
-        [--scrapy KEY=JSON]... [--feeds-first]
+        [--scrapy KEY=JSON]... [--pages-after-feeds]
 
-`--scrapy` and `--feeds-first` are experiments, for measuring a crawler change before
-making it: the crawl then runs through a wrapper that adds the Scrapy settings to those
-of crawler/settings.py, or gives feed requests priority 1 (polled before pages).
+`--scrapy` and `--pages-after-feeds` are experiments, for measuring a crawler change
+before making it (or after): the crawl then runs through a wrapper that adds the Scrapy
+settings to those of crawler/settings.py, or puts fresh article pages behind every feed
+of the pass, as all pages were before they followed their own feed.
 
 Uses BACKCHANNEL_DATABASE_URL if set (a new database is made on that server), else a
 throwaway embedded server. Other BACKCHANNEL_* variables in the environment (for
@@ -37,10 +38,8 @@ import crawler.plan
 from crawler.spiders import news
 settings_of = crawler.plan.scrapy_settings
 crawler.plan.scrapy_settings = lambda *a: {**settings_of(*a), **patch["settings"]}
-if patch["feeds_first"]:
-    source_request = news.NewsSpider.source_request
-    news.NewsSpider.source_request = (
-        lambda self, *a, **k: source_request(self, *a, **k).replace(priority=1))
+if patch["pages_after_feeds"]:
+    news.FRESH_PAGE_PRIORITY = news.OLDER_PAGE_PRIORITY
 from backchannel.cli import main
 sys.exit(main())
 """
@@ -69,8 +68,8 @@ def main() -> int:
     parser.add_argument("--scrapy", action="append", default=[], metavar="KEY=JSON",
                         help="experiment: an extra Scrapy setting, e.g. "
                              "'SCHEDULER_START_MEMORY_QUEUE=null'")
-    parser.add_argument("--feeds-first", action="store_true",
-                        help="experiment: feed requests at priority 1")
+    parser.add_argument("--pages-after-feeds", action="store_true",
+                        help="experiment: every article page behind every feed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="load-pass-") as tmp:
         tmp_path = Path(tmp)
@@ -89,10 +88,10 @@ def main() -> int:
             sources = tmp_path / "sources.toml"
             sources.write_text(room.sources_toml(), encoding="utf-8")
             command = [sys.executable, "-m", "backchannel"]
-            if args.scrapy or args.feeds_first:
+            if args.scrapy or args.pages_after_feeds:
                 extra = dict(item.split("=", 1) for item in args.scrapy)
                 patch = {"settings": {k: json.loads(v) for k, v in extra.items()},
-                         "feeds_first": args.feeds_first}
+                         "pages_after_feeds": args.pages_after_feeds}
                 command = [sys.executable, "-c", WRAPPER, json.dumps(patch)]
             command += ["crawl", "--all", "--sources", str(sources)]
             results = {}

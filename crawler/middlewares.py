@@ -1,6 +1,7 @@
-"""Scrapy downloader middlewares of our own: the private-address guard, retries that
-back off instead of hammering a struggling server, a clear, final reason for a
-download abandoned at the size cap, and robots.txt applied to every request."""
+"""Scrapy downloader middlewares of our own: the private-address guard, download
+slots per port on private addresses, retries that back off instead of hammering a
+struggling server, a clear, final reason for a download abandoned at the size cap, and
+robots.txt applied to every request."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from crawler.netguard import PrivateAddressRefused, check_url, is_public_ip
+from crawler.netguard import PrivateAddressRefused, check_url, is_loopback_name, is_public_ip
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,32 @@ class RobotsTxtEveryRequest(RobotsTxtMiddleware):
             if not isinstance(stored, Deferred):
                 return stored  # …or maybe another waiter was handed its parser
         return parser
+
+
+class PortSlots:
+    """Politeness per server: Scrapy keys its download slots (delay, concurrency) on
+    the host name alone, so outlets served on one loopback or private address under
+    different ports, as a local replay or a test newsroom serves them, waited in one
+    line. For such addresses the slot is host:port; a public host keeps one slot for
+    all its ports."""
+
+    def process_request(self, request: Request, spider=None) -> None:
+        if "download_slot" in request.meta:
+            return
+        parts = urlparse_cached(request)
+        host = parts.hostname or ""
+        if parts.port is None or not _is_private_host(host):
+            return
+        request.meta["download_slot"] = f"{host}:{parts.port}"
+
+
+def _is_private_host(host: str) -> bool:
+    if is_loopback_name(host):
+        return True
+    try:
+        return not is_public_ip(host)
+    except ValueError:  # a name, not an address
+        return False
 
 
 class PrivateAddressGuard:

@@ -35,6 +35,7 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
         "BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES": allow_private,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.PrivateAddressGuard": 50,
+            "crawler.middlewares.PortSlots": 60,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.RobotsTxtEveryRequest": 100,  # Scrapy's place for it
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

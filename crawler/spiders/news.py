@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import scrapy
 from scrapy import signals
@@ -35,7 +35,15 @@ PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
-SOURCE_PRIORITY = 1  # article pages have Scrapy's default, 0
+# Scrapy hands out the highest priority first. Sources go before older article pages,
+# so every feed is read early in a long pass; a source's fresh pages go before the
+# sources still waiting, so an outlet's news is stored (and alerted) as soon as its
+# own feed is read rather than after every other feed of the pass.
+FRESH_PAGE_PRIORITY = 2
+SOURCE_PRIORITY = 1
+OLDER_PAGE_PRIORITY = 0  # Scrapy's default
+FRESH_HOURS = 48  # a listed date within this counts as fresh
+FRESH_UNDATED = 5  # undated entries: the first few a source lists count as fresh
 
 
 def failure_reason(failure: Failure) -> tuple[str, bool]:
@@ -230,6 +238,8 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
         (through any source) has already: one fetch per article per pass."""
         candidates = [e for e in entries if e.url not in self.requested]
         stored = self.known_urls([e.url for e in candidates]) if candidates else set()
+        undated = 0
+        fresh_since = datetime.now(UTC) - timedelta(hours=FRESH_HOURS)
         for entry in candidates:
             if entry.url in stored or entry.url in self.requested:
                 continue
@@ -238,10 +248,16 @@ class NewsSpider(SearchSources, SitemapSources, SectionSources, scrapy.Spider):
             if self.probe:
                 continue
             poll.pages_pending += 1
+            if entry.published is None:
+                undated += 1
+                fresh = undated <= FRESH_UNDATED
+            else:
+                fresh = entry.published >= fresh_since
             yield scrapy.Request(
                 entry.url,
                 callback=self.parse_page,
                 errback=self.page_failed,
+                priority=FRESH_PAGE_PRIORITY if fresh else OLDER_PAGE_PRIORITY,
                 dont_filter=True,  # `requested` de-duplicates; see `request_dropped`
                 meta={"source_id": poll.source.id, "entry": entry, "pending": True,
                       "found_by": found_by},

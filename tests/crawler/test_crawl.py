@@ -146,3 +146,72 @@ def test_sources_status_says_an_interval_as_configured_once(newsroom, seeds_dir,
     db.execute("UPDATE sources SET effective_interval_seconds = 120, last_hint = 'feed rate'")
     status = run_cli(["sources", "status", "--sources", str(sources)], cli_env).stdout
     assert "every 2 min (feed rate; configured 5 min)" in status
+
+
+def test_outlets_on_one_address_each_get_their_own_download_slot(newsroom, cli_env, db,
+                                                                 tmp_path):
+    """Eight outlets on 127.0.0.1, each its own port: each is polite on its own
+    (requests to one port at least half the delay apart), and they are read side by
+    side, not in one line behind one another."""
+    from datetime import UTC, datetime
+
+    from newsroom import Route, rss_feed, serve_article
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = [f"Port Outlet {n}" for n in range(8)]
+    for name in names:
+        site = newsroom.site(name)
+        url = serve_article(site, "/news/harbour.html", f"{name} harbour works", now)
+        site.routes["/rss.xml"] = Route(rss_feed(name, site.base, [{
+            "title": f"{name} harbour works", "link": url, "guid": url, "published": now}]),
+            content_type="application/rss+xml")
+    sources = write_sources(tmp_path, newsroom, {name: ["/rss.xml"] for name in names})
+    delay = 2.0  # Scrapy waits 0.5–1.5 × this between two requests of one slot
+    env = {**cli_env, "BACKCHANNEL_DOWNLOAD_DELAY": str(delay)}
+
+    result = run_cli(["crawl", "--sources", str(sources)], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == len(names)
+    for name in names:
+        times = sorted(r.at for r in newsroom.requests(site=name))
+        assert len(times) == 3  # robots.txt, the feed, the article
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.5 * delay - 0.05
+    feeds = sorted(r.at for r in newsroom.log if r.path == "/rss.xml")
+    # in one line the eight feeds would span at least 7 × 0.5 × delay = 7 s
+    assert feeds[-1] - feeds[0] < 0.5 * delay * 4.5, feeds
+
+
+def test_an_outlets_fresh_news_is_fetched_as_soon_as_its_feed_is_read(newsroom, cli_env,
+                                                                      tmp_path):
+    """Twenty outlets, two requests at a time: an outlet's fresh article is fetched
+    right after its own feed, ahead of the feeds still waiting; older articles wait
+    until every feed is read."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsroom import Route, rss_feed, serve_article
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = [f"Queue Outlet {n}" for n in range(20)]
+    for name in names:
+        site = newsroom.site(name)
+        items = []
+        for path, published in (("/news/today.html", now),
+                                ("/news/last-week.html", now - timedelta(days=8))):
+            url = serve_article(site, path, f"{name} harbour works {path}", published)
+            items.append({"title": path, "link": url, "guid": url, "published": published})
+        site.routes["/rss.xml"] = Route(rss_feed(name, site.base, items),
+                                        content_type="application/rss+xml")
+    sources = write_sources(tmp_path, newsroom, {name: ["/rss.xml"] for name in names})
+    env = {**cli_env, "BACKCHANNEL_CONCURRENT_REQUESTS": "2"}
+
+    result = run_cli(["crawl", "--sources", str(sources)], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    order = [(r.site, r.path) for r in newsroom.log if r.path != "/robots.txt"]
+    last_feed = max(i for i, (_, path) in enumerate(order) if path == "/rss.xml")
+    fresh = [i for i, (_, path) in enumerate(order) if path == "/news/today.html"]
+    older = [i for i, (_, path) in enumerate(order) if path == "/news/last-week.html"]
+    assert len(fresh) == len(older) == len(names)
+    assert sum(i < last_feed for i in fresh) >= len(names) // 2, order
+    assert min(older) > last_feed, order
+    for name in names:
+        assert order.index((name, "/rss.xml")) < order.index((name, "/news/today.html"))
