@@ -34,6 +34,7 @@ from classify.rules import (
     decide,
     find_mentions,
     is_contact_story,
+    may_report_contact,
 )
 from classify.rules import (
     _evidence as _first_body,
@@ -94,8 +95,10 @@ def classify(
     del language  # all cue languages are applied; see the docstring
     compiled = cues if isinstance(cues, Cues) else load_cues(cues)
     title = title.strip() if isinstance(title, str) and title.strip() else None
-    sentences = article_sentences(title, text or "", compiled)
-    mentions = find_mentions(sentences, title, text or "", compiled)
+    mentions = []
+    if may_report_contact(title, text or "", compiled):
+        sentences = article_sentences(title, text or "", compiled)
+        mentions = find_mentions(sentences, title, text or "", compiled)
     story = is_contact_story(mentions)
     status, evidence = decide(mentions) if story else ("none", None)
     learned = _model(model)

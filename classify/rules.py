@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from classify.cues import Cues, normalize_line
+from classify.cues import Cues, normalize, normalize_line
 from classify.text import (
     Sentence,
     matches_title,
@@ -280,6 +280,25 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
             status = BACKGROUND
         mentions.append(Mention(i - offset, originals[i], status, facts[i], headings[i]))
     return mentions
+
+
+_SIDES = ("ru", "us")
+_CONTACT_WORDS = ("contact", "contact_weak")
+
+
+def may_report_contact(title: str | None, text: str, cues: Cues) -> bool:
+    """A cheap necessary condition for any contact sentence: the page has a contact
+    word and names a side somewhere. Most pages of a crawl do neither, and splitting
+    them into sentences was most of the classifier's time on them.
+
+    Why it is necessary: a first contact sentence needs a word-list contact word (the
+    regular-expression cues are read only near one, see `scan`) and a side named in
+    it or just before it (`_is_contact_sentence`); later ones follow a first."""
+    whole = normalize(f"{title or ''}\n{text}")
+    index = cues.index
+    if not index.has_any(whole, _CONTACT_WORDS):
+        return False
+    return index.has_any(whole, _SIDES) or any(cue.category in _SIDES for cue in index.raw)
 
 
 def article_sentences(title: str | None, text: str, cues: Cues) -> list[Sentence]:

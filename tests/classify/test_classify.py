@@ -19,6 +19,7 @@ from classify import (
     load_cues,
     normalize,
 )
+from classify.rules import article_sentences, find_mentions, may_report_contact
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = Path(__file__).with_name("classify_cases")
@@ -140,6 +141,35 @@ def test_user_cue_file_extends_the_actors(tmp_path):
     result = classify(None, text, cues=path)
     assert (result.contact_story, result.call_status) == (True, "confirmed")
     assert load_cues(path).source == str(path.resolve())
+
+
+def test_actors_written_as_regular_expressions_are_read(tmp_path):
+    """Pages that name no side and no contact word skip the sentence reading; a user's
+    actors written as regular expressions must still be found."""
+    shipped = (ROOT / "classify" / "cues.toml").read_text(encoding="utf-8")
+    text = "Marshal Ivanov spoke by phone with General Smithers on Monday, both sides said."
+    assert classify(None, text).contact_story is False
+    ivanov = '"re:\\\\bmarshal\\\\s+ivanov\\\\b",'
+    smithers = '"re:\\\\bgeneral\\\\s+smithers\\\\b",'
+    extended = shipped.replace("[actors.russia]\nany = [", f"[actors.russia]\nany = [{ivanov}")
+    extended = extended.replace("[actors.us]\nany = [", f"[actors.us]\nany = [{smithers}")
+    assert extended.count("re:\\\\b") >= 2, "the shipped cue file changed its actor tables"
+    path = tmp_path / "cues.toml"
+    path.write_text(extended, encoding="utf-8")
+    result = classify(None, text, cues=path)
+    assert (result.contact_story, result.call_status) == (True, "confirmed")
+
+
+def test_pages_skipped_unread_have_no_contact_sentence():
+    """The quick test that lets most pages skip the sentence reading never skips a page
+    with a contact sentence: checked on every fixture case, skipped or not."""
+    cues = load_cues()
+    for case in CASES:
+        title, text = case.get("title"), case.get("text", "")
+        if may_report_contact(title, text, cues):
+            continue
+        sentences = article_sentences(title, text, cues)
+        assert find_mentions(sentences, title, text, cues) == [], case["_where"]
 
 
 def test_bad_cue_file_is_reported(tmp_path):
