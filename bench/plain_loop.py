@@ -1,0 +1,156 @@
+"""The baseline of issue 21: the plain asyncio script a competent user would write
+instead of backchannel, over the same load newsroom as bench/load_pass.py.
+
+httpx with the same limits (so many requests at once, so many per host), every feed
+read with feedparser, every new article page fetched and run through
+`trafilatura.extract`, nothing stored; a second pass sends each feed's ETag and
+Last-Modified back (all 304, nothing else fetched). No robots.txt, no retries, no
+database, no classification: what backchannel costs over this is what it does more.
+
+    .venv/bin/python bench/plain_loop.py [--feeds 2000] [--per-feed 10]
+        [--feeds-per-outlet 10] [--concurrency 64] [--per-domain 2] [--json]
+
+Each pass runs in a child process (this script again, with `--child`), measured as
+load_pass measures the crawl (loadroom.run_measured: wall, CPU, peak RSS); the figures
+are printed in load_pass's words, then the CPU time per extracted page. Between the
+passes the child keeps the validators and the links it has seen in a JSON file.
+The loop is one process, so its CPU is all of it; run_measured counts the measured
+process only, which for the crawl leaves out its page workers (pipeline.isolated)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+
+from loadroom import LoadRoom, pass_figures, run_measured  # noqa: E402
+
+
+async def crawl(state: dict, concurrency: int, per_domain: int) -> str:
+    """One pass over state["feeds"]; updates state's validators and seen links."""
+    import feedparser
+    import httpx
+    import trafilatura
+
+    validators: dict[str, dict[str, str]] = state.setdefault("validators", {})
+    seen: set[str] = set(state.get("seen", []))
+    slots = asyncio.Semaphore(concurrency)
+    hosts: dict[str, asyncio.Semaphore] = {}
+    counts = dict(polled=0, not_modified=0, pages=0, extracted=0, failed=0)
+
+    async def get(client: httpx.AsyncClient, url: str,
+                  headers: dict[str, str] | None = None) -> httpx.Response | None:
+        host = hosts.setdefault(urlsplit(url).netloc, asyncio.Semaphore(per_domain))
+        try:
+            async with host, slots:  # the host's slot first: no global slot held idle
+                return await client.get(url, headers=headers)
+        except httpx.HTTPError:
+            counts["failed"] += 1
+            return None
+
+    async def page(client: httpx.AsyncClient, url: str) -> None:
+        response = await get(client, url)
+        if response is None:
+            return
+        if response.status_code != 200:
+            counts["failed"] += 1
+            return
+        counts["pages"] += 1
+        if trafilatura.extract(response.text, url=url):
+            counts["extracted"] += 1
+
+    async def feed(client: httpx.AsyncClient, url: str) -> None:
+        known = validators.get(url, {})
+        headers = {name: known[key] for name, key in
+                   (("If-None-Match", "etag"), ("If-Modified-Since", "last_modified"))
+                   if key in known}
+        response = await get(client, url, headers)
+        if response is None:
+            return
+        counts["polled"] += 1
+        if response.status_code == 304:
+            counts["not_modified"] += 1
+            return
+        if response.status_code != 200:
+            counts["failed"] += 1
+            return
+        validators[url] = {key: response.headers[name] for name, key in
+                           (("ETag", "etag"), ("Last-Modified", "last_modified"))
+                           if name in response.headers}
+        links = [e.get("link") for e in feedparser.parse(response.content).entries]
+        new = [link for link in links if link and link not in seen]
+        seen.update(new)
+        await asyncio.gather(*(page(client, link) for link in new))
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await asyncio.gather(*(feed(client, url) for url in state["feeds"]))
+    state["seen"] = sorted(seen)
+    return ("polled {polled} feeds ({not_modified} not modified), fetched {pages} pages, "
+            "extracted {extracted} ({failed} failed)").format(**counts)
+
+
+def child(state_path: Path, concurrency: int, per_domain: int) -> int:
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    print(asyncio.run(crawl(state, concurrency, per_domain)))
+    state_path.write_text(json.dumps(state), encoding="utf-8")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--per-feed", type=int, default=10, help="articles per feed")
+    parser.add_argument("--feeds-per-outlet", type=int, default=10,
+                        help="feeds per outlet (one loopback address per outlet)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-domain", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pass")
+    parser.add_argument("--json", action="store_true", help="figures as one JSON line")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.concurrency, args.per_domain)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    results: dict[str, dict] = {}
+    with (tempfile.TemporaryDirectory(prefix="plain-loop-") as tmp,
+          LoadRoom(args.feeds, args.per_feed, args.feeds_per_outlet) as room):
+        state = Path(tmp) / "state.json"
+        state.write_text(json.dumps({"feeds": [room.feed_url(f) for f in range(args.feeds)]}),
+                         encoding="utf-8")
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", str(state),
+                   "--concurrency", str(args.concurrency), "--per-domain", str(args.per_domain)]
+        for name in ("first", "second"):
+            mark = len(room.log)
+            run = run_measured(command, env, ROOT, Path(tmp) / name, args.timeout)
+            figures = pass_figures(room, room.log[mark:], run)
+            results[name] = {**dataclasses.asdict(figures), "returncode": run.returncode,
+                             "summary": run.stdout.strip()}
+            if not args.json:
+                print(f"{name} pass: {run.stdout.strip()} (exit {run.returncode})")
+                print(f"  {figures.line()}")
+            if run.returncode != 0:
+                print(run.stderr[-3000:], file=sys.stderr)
+    first = results["first"]
+    per_page = 1000 * first["cpu_seconds"] / max(1, first["pages"])
+    if args.json:
+        print(json.dumps({"feeds": args.feeds, "articles": args.feeds * args.per_feed,
+                          "concurrency": args.concurrency, "per_domain": args.per_domain,
+                          **results, "cpu_ms_per_page": per_page}))
+    else:
+        print(f"per page: {per_page:.1f} ms of CPU a page fetched and extracted (first pass, "
+              f"{first['cpu_seconds']:.1f} s over {first['pages']} pages)")
+    return 0 if all(r["returncode"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
