@@ -14,8 +14,8 @@ Each pass runs in a child process (this script again, with `--child`), measured 
 load_pass measures the crawl (loadroom.run_measured: wall, CPU, peak RSS); the figures
 are printed in load_pass's words, then the CPU time per extracted page. Between the
 passes the child keeps the validators and the links it has seen in a JSON file.
-The loop is one process, so its CPU is all of it; run_measured counts the measured
-process only, which for the crawl leaves out its page workers (pipeline.isolated)."""
+The loop is one process, so its CPU is all of it; for the crawl, load_pass's "crawler
+CPU" counts its page workers (pipeline.isolated) too."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ import errno
 import html
 import os
 import random
+import resource
 import socket
 import subprocess
 import threading
@@ -383,6 +384,9 @@ class Measured:
     stdout: str = ""
     stderr: str = ""
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end
+    # user + system time of the child and every descendant it waited for (its
+    # extraction processes): the whole crawl's CPU
+    tree_cpu_seconds: float = 0.0
 
     @property
     def wall(self) -> float:
@@ -398,6 +402,7 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path, logs: Path,
     out_path, err_path = logs / "stdout.txt", logs / "stderr.txt"
     with out_path.open("w") as out, err_path.open("w") as err:
         started = time.monotonic()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         child = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err)
         proc = psutil.Process(child.pid)
         peak, cpu, samples = 0, 0.0, []
@@ -419,8 +424,10 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path, logs: Path,
             if child.poll() is None:
                 child.kill()
                 child.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tree_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return Measured(child.returncode, started, ended, peak, cpu, samples,
-                    out_path.read_text(), err_path.read_text(), os.getloadavg())
+                    out_path.read_text(), err_path.read_text(), os.getloadavg(), tree_cpu)
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -473,16 +480,21 @@ class PassFigures:
     # the peak minus the most seen in the first quarter of the pass (start-up done, the
     # pass in full swing): what the pass itself accumulates
     rss_growth_mib: float
-    cpu_seconds: float  # the crawl's own CPU time
+    cpu_seconds: float  # the crawl's own process's CPU time
+    tree_cpu_seconds: float  # with its extraction processes
     load_average: float  # 1-minute, at the end
     peak_connections: int = 0
+
+    def per_page(self) -> str:
+        return f", {1000 * self.tree_cpu_seconds / self.pages:.1f} ms a page" if self.pages else ""
 
     def line(self) -> str:
         return (f"{self.polls} polls ({self.not_modified} not modified), {self.pages} pages "
                 f"in {self.wall:.1f} s: {self.pages_per_s:.1f} pages/s, "
                 f"{self.polls_per_s:.1f} polls/s; peak RSS {self.peak_rss_mib:.0f} MiB "
                 f"(+{self.rss_growth_mib:.0f} after the first quarter); "
-                f"crawler CPU {self.cpu_seconds:.0f} s; feeds first polled by "
+                f"crawler CPU {self.tree_cpu_seconds:.1f} s ({self.cpu_seconds:.1f} s in its "
+                f"main process{self.per_page()}); feeds first polled by "
                 f"{self.median_poll:.1f} s (median), {self.p90_poll:.1f} s (p90), "
                 f"{self.last_poll:.1f} s (last: {100 * self.last_poll_share:.0f} % of the "
                 f"pass); every outlet had a page by {100 * self.last_first_page_share:.0f} %,"
@@ -522,6 +534,7 @@ def pass_figures(room: LoadRoom, hits: list[Hit], run: Measured) -> PassFigures:
         first_done_share=(min(last_page.values()) - run.started) / wall if last_page else 0.0,
         peak_rss_mib=run.peak_rss / 2**20, rss_growth_mib=(run.peak_rss - early) / 2**20,
         cpu_seconds=run.cpu_seconds,
+        tree_cpu_seconds=run.tree_cpu_seconds,
         load_average=run.load_average[0], peak_connections=room.peak_connections,
     )
 
