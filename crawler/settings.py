@@ -49,6 +49,9 @@ def scrapy_settings(settings: Settings, allow_private: bool) -> dict:
             "crawler.gdelt.GdeltGateMiddleware": 580,  # nearest the wire: sent on time
         },
         "BACKCHANNEL_GDELT_GAP_SECONDS": settings.gdelt_gap_seconds,
+        # Sitemap documents carry their own depth in meta; Scrapy's depth middleware
+        # only rewrote it, at a twentieth of the crawl process's CPU.
+        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None},
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         # (no REQUEST_FINGERPRINTER_IMPLEMENTATION: deprecated, "2.7" is the only one now)
     }

