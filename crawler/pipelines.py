@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 NOT_STORED = "not stored"  # marks a page error that was the archive's, not the page's
 NOT_READ = "not read"  # a page error of ours (time budget, limits): fetched again later
+# When the pass is asked to stop, a page already fetched is still read and stored for
+# this long (an extraction process just started takes seconds to be ready); after it,
+# pages are given up at once and fetched again by a later pass.
+STOP_GRACE_SECONDS = 5.0
 
 
 class ArchivePipeline:
@@ -45,6 +50,7 @@ class ArchivePipeline:
         self.worker: WorkerPool | None = None
         self.waiter: ThreadPoolExecutor | None = None  # waits on the workers, not the reactor
         self.crawler = None
+        self._stop_seen: float | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -78,10 +84,15 @@ class ArchivePipeline:
             self.conn.close()
 
     def _stopping(self) -> bool:
-        """Whether the pass is being stopped (a signal, its deadline): read from the
-        waiting thread, so only a flag is looked at."""
+        """Whether pages still waiting should be given up: the pass is being stopped (a
+        signal, its deadline) since more than STOP_GRACE_SECONDS. Read from the waiting
+        threads, so only a flag and a clock are looked at."""
         engine = getattr(self.crawler, "engine", None)
-        return engine is not None and not engine.running
+        if engine is None or engine.running:
+            return False
+        if self._stop_seen is None:
+            self._stop_seen = time.monotonic()
+        return time.monotonic() - self._stop_seen > STOP_GRACE_SECONDS
 
     async def process_item(self, item):
         if not isinstance(item, FetchedPage):
