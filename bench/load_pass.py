@@ -18,7 +18,6 @@ example BACKCHANNEL_DOWNLOAD_TIMEOUT) are passed to the crawl."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 
-from loadroom import LoadRoom, pass_figures, run_measured  # noqa: E402
+from loadroom import LoadRoom, pass_arguments, passes_json, run_passes  # noqa: E402
 
 WRAPPER = """
 import json, sys
@@ -57,14 +56,7 @@ def new_database(server_url: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=2000)
-    parser.add_argument("--per-feed", type=int, default=10, help="articles per feed")
-    parser.add_argument("--feeds-per-outlet", type=int, default=10,
-                        help="feeds per outlet (one loopback address per outlet)")
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--per-domain", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pass")
-    parser.add_argument("--json", action="store_true", help="figures as one JSON line")
+    pass_arguments(parser)
     parser.add_argument("--scrapy", action="append", default=[], metavar="KEY=JSON",
                         help="experiment: an extra Scrapy setting, e.g. "
                              "'SCHEDULER_START_MEMORY_QUEUE=null'")
@@ -94,22 +86,9 @@ def main() -> int:
                          "pages_after_feeds": args.pages_after_feeds}
                 command = [sys.executable, "-c", WRAPPER, json.dumps(patch)]
             command += ["crawl", "--all", "--sources", str(sources)]
-            results = {}
-            for name in ("first", "second"):
-                mark = len(room.log)
-                run = run_measured(command, env, ROOT, tmp_path / name, args.timeout)
-                figures = pass_figures(room, room.log[mark:], run)
-                results[name] = {**dataclasses.asdict(figures), "returncode": run.returncode,
-                                 "summary": run.stdout.strip()}
-                if not args.json:
-                    print(f"{name} pass: {run.stdout.strip()} (exit {run.returncode})")
-                    print(f"  {figures.line()}")
-                if run.returncode != 0:
-                    print(run.stderr[-3000:], file=sys.stderr)
+            results = run_passes(room, command, env, ROOT, tmp_path, args)
     if args.json:
-        print(json.dumps({"feeds": args.feeds, "articles": args.feeds * args.per_feed,
-                          "concurrency": args.concurrency, "per_domain": args.per_domain,
-                          **results}))
+        print(passes_json(args, results))
     return 0 if all(r["returncode"] == 0 for r in results.values()) else 1
 
 

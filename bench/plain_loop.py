@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import sys
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 
-from loadroom import LoadRoom, pass_figures, run_measured  # noqa: E402
+from loadroom import LoadRoom, pass_arguments, passes_json, run_passes  # noqa: E402
 
 
 async def crawl(state: dict, concurrency: int, per_domain: int) -> str:
@@ -108,14 +107,7 @@ def child(state_path: Path, concurrency: int, per_domain: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=2000)
-    parser.add_argument("--per-feed", type=int, default=10, help="articles per feed")
-    parser.add_argument("--feeds-per-outlet", type=int, default=10,
-                        help="feeds per outlet (one loopback address per outlet)")
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--per-domain", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pass")
-    parser.add_argument("--json", action="store_true", help="figures as one JSON line")
+    pass_arguments(parser)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -129,23 +121,11 @@ def main() -> int:
                          encoding="utf-8")
         command = [sys.executable, str(Path(__file__).resolve()), "--child", str(state),
                    "--concurrency", str(args.concurrency), "--per-domain", str(args.per_domain)]
-        for name in ("first", "second"):
-            mark = len(room.log)
-            run = run_measured(command, env, ROOT, Path(tmp) / name, args.timeout)
-            figures = pass_figures(room, room.log[mark:], run)
-            results[name] = {**dataclasses.asdict(figures), "returncode": run.returncode,
-                             "summary": run.stdout.strip()}
-            if not args.json:
-                print(f"{name} pass: {run.stdout.strip()} (exit {run.returncode})")
-                print(f"  {figures.line()}")
-            if run.returncode != 0:
-                print(run.stderr[-3000:], file=sys.stderr)
+        results = run_passes(room, command, env, ROOT, Path(tmp), args)
     first = results["first"]
     per_page = 1000 * first["cpu_seconds"] / max(1, first["pages"])
     if args.json:
-        print(json.dumps({"feeds": args.feeds, "articles": args.feeds * args.per_feed,
-                          "concurrency": args.concurrency, "per_domain": args.per_domain,
-                          **results, "cpu_ms_per_page": per_page}))
+        print(passes_json(args, results, cpu_ms_per_page=per_page))
     else:
         print(f"per page: {per_page:.1f} ms of CPU a page fetched and extracted (first pass, "
               f"{first['cpu_seconds']:.1f} s over {first['pages']} pages)")

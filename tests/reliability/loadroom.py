@@ -21,14 +21,18 @@ the log of one pass into the figures the load test asserts and the bench prints.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
 import errno
 import html
+import json
 import os
 import random
 import resource
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -554,3 +558,42 @@ def in_flight(hits: list[Hit]) -> tuple[int, int]:
     for h in hits:
         by_outlet.setdefault(h.outlet, []).append(h)
     return peak(hits), max((peak(g) for g in by_outlet.values()), default=0)
+
+
+# --- the benches' common frame (bench/load_pass.py, bench/plain_loop.py) ------------
+
+def pass_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load room's size and the crawl's limits, as both benches take them."""
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--per-feed", type=int, default=10, help="articles per feed")
+    parser.add_argument("--feeds-per-outlet", type=int, default=10,
+                        help="feeds per outlet (one loopback address per outlet)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-domain", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pass")
+    parser.add_argument("--json", action="store_true", help="figures as one JSON line")
+
+
+def run_passes(room: LoadRoom, command: list[str], env: dict[str, str], cwd: Path,
+               logs: Path, args: argparse.Namespace) -> dict[str, dict]:
+    """A first and a second pass of `command` over the room, measured; each pass's
+    figures are printed unless --json."""
+    results = {}
+    for name in ("first", "second"):
+        mark = len(room.log)
+        run = run_measured(command, env, cwd, logs / name, args.timeout)
+        figures = pass_figures(room, room.log[mark:], run)
+        results[name] = {**dataclasses.asdict(figures), "returncode": run.returncode,
+                         "summary": run.stdout.strip()}
+        if not args.json:
+            print(f"{name} pass: {run.stdout.strip()} (exit {run.returncode})")
+            print(f"  {figures.line()}")
+        if run.returncode != 0:
+            print(run.stderr[-3000:], file=sys.stderr)
+    return results
+
+
+def passes_json(args: argparse.Namespace, results: dict[str, dict], **extra) -> str:
+    return json.dumps({"feeds": args.feeds, "articles": args.feeds * args.per_feed,
+                       "concurrency": args.concurrency, "per_domain": args.per_domain,
+                       **results, **extra})
