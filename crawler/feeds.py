@@ -33,6 +33,11 @@ from core.urls import BadURL, normalize_url
 from crawler.jsonfeed import JSONFeedError, looks_like_json, read_json_feed
 from extract.charset import plausible_date, storable
 
+# What a feed request accepts: every feed format we read, then anything (many servers
+# send feeds as text/html or application/octet-stream).
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+
 MAX_ENTRIES = 1000  # a feed listing more is truncated (and says so)
 MAX_ELEMENTS = 200_000  # start tags in the (truncated) feed; a real one has tens of thousands
 FEED_TIMEOUT = 20.0  # seconds a feed's parse may take in the crawl

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from archive.store import SourceState
 from core.headers import retry_after
-from crawler.feeds import FeedError, body_hash, parse_feed_in_thread
+from crawler.feeds import FEED_ACCEPT, FeedError, body_hash, parse_feed_in_thread
 from crawler.items import ListedPage, PassReport, PollOutcome
 from crawler.polling import max_age
 from crawler.sources import Source, SourcesFile
@@ -32,8 +32,6 @@ from pipeline import FetchedPage
 log = logging.getLogger(__name__)
 
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 451}
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
-               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 # Scrapy hands out the highest priority first. Sources go before older article pages,
 # so every feed is read early in a long pass; a source's fresh pages go before the

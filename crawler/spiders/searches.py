@@ -15,7 +15,7 @@ from scrapy.http import Response
 
 from archive.store import SourceState
 from core.urls import BadURL, normalize_url
-from crawler.feeds import FeedError, parse_feed
+from crawler.feeds import FEED_ACCEPT, FeedError, parse_feed
 from crawler.gdelt import MAX_RECORDS, GdeltError, parse_answer, request_url, window
 from crawler.items import ListedPage, PollOutcome
 from crawler.sources import DEFAULT_MAX_PAGES_PER_SEARCH
@@ -42,8 +42,6 @@ class SearchSources:
         search = self.option(source).search
         if search is not None and search.engine == "gdelt":
             return self.gdelt_request(source)
-        from crawler.spiders.news import FEED_ACCEPT
-
         return self.source_request(source, self.parse_search_feed, FEED_ACCEPT)
 
     # --- GDELT ------------------------------------------------------------------------
