@@ -9,6 +9,7 @@ import asyncio
 import logging
 import random
 import socket
+import time
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -42,12 +43,32 @@ class RobotsTxtEveryRequest(RobotsTxtMiddleware):
     polled at the start of a pass were enough."""
 
     async def robot_parser(self, request: Request):
+        netloc = urlparse_cached(request).netloc
+        known = _ROBOTS_SEEN.get(netloc)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
         parser = await super().robot_parser(request)
         if parser is None:  # maybe robots.txt failed (then None is Scrapy's rule)…
-            stored = self._parsers.get(urlparse_cached(request).netloc)
+            stored = self._parsers.get(netloc)
             if not isinstance(stored, Deferred):
-                return stored  # …or maybe another waiter was handed its parser
+                parser = stored  # …or maybe another waiter was handed its parser
+        if parser is not None:
+            _remember_robots(netloc, parser)
         return parser
+
+
+# robots.txt as read, per host, for the life of the process: Scrapy's middleware lives
+# one pass, so the daemon asked every host for robots.txt before each poll. RFC 9309
+# lets a crawler keep it up to 24 hours; a failed fetch is not kept.
+ROBOTS_KEEP_SECONDS = 24 * 3600
+ROBOTS_KEPT_HOSTS = 20_000
+_ROBOTS_SEEN: dict[str, tuple[float, object]] = {}
+
+
+def _remember_robots(netloc: str, parser: object) -> None:
+    if len(_ROBOTS_SEEN) >= ROBOTS_KEPT_HOSTS:
+        del _ROBOTS_SEEN[next(iter(_ROBOTS_SEEN))]  # the oldest
+    _ROBOTS_SEEN[netloc] = (time.monotonic() + ROBOTS_KEEP_SECONDS, parser)
 
 
 class PortSlots:

@@ -386,3 +386,19 @@ def test_a_changed_sources_file_applies_at_the_next_tick(newsroom, env, db, tmp_
     row = db.execute("SELECT interval_minutes FROM sources WHERE url = %s",
                      (newsroom.site("Steady Outlet").url("/rss.xml"),)).fetchone()
     assert row["interval_minutes"] == 0.02
+
+
+def test_the_daemon_reads_a_hosts_robots_txt_once_not_before_every_poll(
+        newsroom, env, db, tmp_path, daemons):
+    site = newsroom.site("Polite Outlet")
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n",
+                                       content_type="text/plain")
+    site.routes["/rss.xml"] = Route(rss_feed("Polite Outlet", site.base, []),
+                                    content_type="application/rss+xml")
+    sources = write_sources(tmp_path, newsroom, {"Polite Outlet": "/rss.xml"})
+    daemon = daemons(env, sources, tmp_path / "d.log")
+    assert wait_until(lambda: len(newsroom.requests("Polite Outlet", "/rss.xml")) >= 3, 60), \
+        daemon.logs()[-2000:]
+    code, _ = daemon.stop()
+    assert code == 0
+    assert len(newsroom.requests("Polite Outlet", "/robots.txt")) == 1
