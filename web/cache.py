@@ -6,11 +6,14 @@ costs PostgreSQL tens of milliseconds, and two cores then serve fewer than 20 re
 a second however many clients ask. The archive changes only when the crawler stores
 something, so the same answer can be given until then.
 
-Exact, never stale: each request first reads the archive's generation
+Exact, never stale: each request first learns the archive's generation
 (archive.web.archive_generation, one row that migration 17's triggers bump in the same
-transaction as every write of articles, stories, their articles and events, outlets),
-and an answer is reused only for the same generation. The generation is read before
-the answer is made, so a stored answer is never older than its generation. Answers that
+transaction as every write of articles, stories, their articles and events, outlets)
+from a read that began after the request arrived, and an answer is reused only for the
+same generation. The generation is read before the answer is made, so a stored answer
+is never older than its generation. One read serves every request that arrived before
+it began (`Generation`): under a crowd that is one query per round trip, not one per
+request, and requests do not queue for connections just to learn a number. Answers that
 depend on the clock (the chart's `days=`, sources' next polls) or on alert deliveries
 are not cached at all.
 
@@ -74,6 +77,49 @@ def matches(if_none_match: str | None, etag: bytes) -> bool:
     return False
 
 
+class Generation:
+    """The archive's generation, read for many requests at once: `current()` waits for
+    the next read that begins after it was called (never one already under way, whose
+    snapshot may predate a write the caller has seen committed). Lives on the event
+    loop, so it needs no lock."""
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self._next: asyncio.Future | None = None  # for the callers of the next read
+        self._reader: asyncio.Task | None = None
+        self.reads = 0
+
+    async def current(self) -> int:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            self._next.add_done_callback(_retrieved)
+        waiting = self._next
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read())
+        return await asyncio.shield(waiting)
+
+    async def _read(self) -> None:
+        try:
+            while self._next is not None:
+                batch, self._next = self._next, None  # later callers wait for the next
+                self.reads += 1
+                try:
+                    batch.set_result(await self.pool.run(archive_generation))
+                except Exception as exc:  # each caller of this batch gets it (Busy: 503)
+                    batch.set_exception(exc)
+                except BaseException:  # cancelled (the server stops): so are its callers
+                    batch.cancel()
+                    raise
+        finally:
+            self._reader = None
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """A batch's error is its callers'; if all of them went away, it is no one's."""
+    if not future.cancelled():
+        future.exception()
+
+
 class ResponseCache:
     """ASGI middleware. `pool` is the app's WebPool; `unavailable(request, exc)` is the
     app's answer when no connection comes free for the generation's read (a 503 with
@@ -82,7 +128,8 @@ class ResponseCache:
     def __init__(self, app: ASGIApp, pool, unavailable: Callable[[Request, Exception],
                  Response], entries: int = DEFAULT_ENTRIES,
                  errors: tuple[type[Exception], ...] = ()) -> None:
-        self.app, self.pool, self.unavailable = app, pool, unavailable
+        self.app, self.unavailable = app, unavailable
+        self.generation = Generation(pool)
         self.entries, self.errors = entries, errors
         self._answers: OrderedDict[tuple[str, bytes], Answer] = OrderedDict()
         self._making: dict[tuple[int, str, bytes], asyncio.Event] = {}
@@ -96,7 +143,7 @@ class ResponseCache:
             return
         request = Request(scope)
         try:
-            generation = await self.pool.run(archive_generation)
+            generation = await self.generation.current()
         except self.errors as exc:
             await self.unavailable(request, exc)(scope, receive, send)
             return
