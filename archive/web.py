@@ -16,6 +16,13 @@ def read_only_session(conn: psycopg.Connection, statement_timeout_ms: int) -> No
     conn.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")  # an int, not text
 
 
+def archive_generation(conn: psycopg.Connection) -> int:
+    """A number that changes (grows) whenever a committed write changes articles,
+    stories, their articles or events, or outlets (migration 17's triggers): what the
+    web server's response cache is keyed on. One row of one table: cheap to read."""
+    return conn.execute("SELECT generation FROM archive_generation").fetchone()["generation"]
+
+
 def outlets_by_id(conn: psycopg.Connection, article_ids: list[int]) -> dict[int, str]:
     """Article id → its outlet, for the given articles that exist."""
     rows = conn.execute("SELECT id, outlet FROM articles WHERE id = ANY(%s)",

@@ -110,6 +110,8 @@ class Settings:
     web_pool_size: int = setting(8, at_least=1)  # database connections it holds at most
     # a request waits this long for one, then a 503
     web_pool_timeout_seconds: float = setting(3.0, above=0)
+    # answers kept for reuse while the archive does not change (0: no cache)
+    web_cache_entries: int = setting(1000, at_least=0)
     # Alert channels (see alerts/). URLs and passwords are secrets: never in a repr or log.
     smtp_url: str | None = setting(None, secret=True)
     email_from: str | None = None

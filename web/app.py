@@ -1,6 +1,6 @@
 """The app factory: routes, templates, errors and the guard put together.
 
-`create_app(database_url, token, pool_size, pool_wait_seconds)` is all a server
+`create_app(database_url, token, pool_size, pool_wait_seconds, cache_entries)` is all a server
 (uvicorn in `backchannel serve`, or a test) needs; nothing is read from the environment
 here, so tests can build as many differently configured apps as they like."""
 
@@ -28,6 +28,7 @@ from archive.db import ping
 from archive.search import SearchError
 from core import __version__
 from web import api, docs, pages
+from web.cache import DEFAULT_ENTRIES, ResponseCache
 from web.db import Busy, WebPool
 from web.guard import (
     COOKIE,
@@ -54,11 +55,14 @@ Datetimes are ISO 8601 (UTC). A wrong parameter is a 422 whose `parameter` names
 
 def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
                pool_wait_seconds: float = 3.0, free_guesses: int = FREE_GUESSES,
-               guess_delay_seconds: float = GUESS_DELAY) -> FastAPI:
+               guess_delay_seconds: float = GUESS_DELAY,
+               cache_entries: int = DEFAULT_ENTRIES) -> FastAPI:
     """`pool_size` connections at most; a request that finds none free within
     `pool_wait_seconds` gets a 503 with Retry-After. A client that sent more than
     `free_guesses` wrong tokens waits `guess_delay_seconds`, doubling per further
-    guess, before any token of its is checked again (see web.guard.Throttle)."""
+    guess, before any token of its is checked again (see web.guard.Throttle). At most
+    `cache_entries` answers are kept for reuse while the archive does not change
+    (web.cache; 0: no cache)."""
     pool = WebPool(database_url, pool_size, pool_wait_seconds)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactToken) for f in access_log.filters):
@@ -112,6 +116,10 @@ def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
     app.include_router(docs.router)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)
+    # Inside the Guard: only requests it let through (the token checked) reach the cache.
+    app.add_middleware(ResponseCache, pool=pool, unavailable=_unavailable,
+                       entries=cache_entries,
+                       errors=(Busy, PoolTimeout, psycopg.OperationalError))
     app.add_middleware(Guard, token=app.state.token, throttle=Throttle(
         free_guesses, guess_delay_seconds))
     return app
@@ -120,6 +128,20 @@ def create_app(database_url: str, token: str | None = None, pool_size: int = 8,
 def _retry_after(pool: WebPool) -> str:
     """Whole seconds (RFC 9110): about as long as a request may wait for a connection."""
     return str(max(1, math.ceil(pool.wait_seconds)))
+
+
+def _unavailable(request: Request, exc: Exception) -> Response:
+    """The 503 of a request that got no database connection (Busy) or whose database
+    does not answer, as the error handlers below give it."""
+    pool = request.app.state.pool
+    if isinstance(exc, Busy):
+        log.warning("busy: %s %s waited %g s for a database connection", request.method,
+                    request.url.path, pool.wait_seconds)
+        message = str(exc)
+    else:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        message = "the database does not answer; try again shortly"
+    return _error(request, 503, message, headers={"retry-after": _retry_after(pool)})
 
 
 def _openapi(app: FastAPI) -> dict:
@@ -173,18 +195,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(request, exc.status_code, str(exc.detail), None, exc.headers)
 
     @app.exception_handler(Busy)
-    async def busy(request: Request, exc: Busy) -> Response:
-        log.warning("busy: %s %s waited %g s for a database connection", request.method,
-                    request.url.path, request.app.state.pool.wait_seconds)
-        return _error(request, 503, str(exc),
-                      headers={"retry-after": _retry_after(request.app.state.pool)})
-
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
     async def unavailable(request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return _error(request, 503, "the database does not answer; try again shortly",
-                      headers={"retry-after": _retry_after(request.app.state.pool)})
+        return _unavailable(request, exc)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

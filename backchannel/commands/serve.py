@@ -104,7 +104,8 @@ def run(args, settings) -> int:
     print(f"backchannel serve: http://{shown}:{port}/ (API docs at /docs; "
           f"{'token required' if token else 'no token'}); Ctrl-C stops", file=sys.stderr,
           flush=True)
-    app = create_app(url, token, settings.web_pool_size, settings.web_pool_timeout_seconds)
+    app = create_app(url, token, settings.web_pool_size, settings.web_pool_timeout_seconds,
+                     cache_entries=settings.web_cache_entries)
     config = uvicorn.Config(app, log_config=None, access_log=False,
                             proxy_headers=False, server_header=False, lifespan="on")
     # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again: turn that

@@ -1,0 +1,49 @@
+-- The archive's generation: a number that grows with every committed transaction that
+-- writes what the web pages show (articles, stories, their articles and events,
+-- outlets). The web server keys its response cache on it (web/cache.py), so a cached
+-- page is served only while nothing it shows has changed.
+--
+-- It is transactional: a reader sees the new number exactly when it sees the new rows.
+-- (A sequence or max(id) would not do: a sequence moves before the commit, and ids are
+-- handed out in another order than transactions commit.) The bump is a deferred
+-- constraint trigger, so it runs at commit, once per transaction (a transaction-local
+-- flag skips the other rows): the row lock on the counter is taken last and held only
+-- for the commit itself, so writers neither wait on each other for long nor deadlock.
+CREATE TABLE archive_generation (
+    only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    generation bigint NOT NULL
+);
+INSERT INTO archive_generation (generation) VALUES (1);
+
+CREATE FUNCTION bump_archive_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('backchannel.generation_bumped', true), '') <> 'on' THEN
+        PERFORM set_config('backchannel.generation_bumped', 'on', true);
+        UPDATE archive_generation SET generation = generation + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER archive_generation_articles
+    AFTER INSERT OR UPDATE OR DELETE ON articles DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
+CREATE CONSTRAINT TRIGGER archive_generation_stories
+    AFTER INSERT OR UPDATE OR DELETE ON stories DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
+CREATE CONSTRAINT TRIGGER archive_generation_story_articles
+    AFTER INSERT OR UPDATE OR DELETE ON story_articles DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
+CREATE CONSTRAINT TRIGGER archive_generation_story_events
+    AFTER INSERT OR UPDATE OR DELETE ON story_events DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
+CREATE CONSTRAINT TRIGGER archive_generation_outlets
+    AFTER INSERT OR UPDATE OR DELETE ON outlets DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
+-- TRUNCATE fires no row trigger: a statement trigger for it (it is rare and takes an
+-- exclusive lock anyway).
+CREATE TRIGGER archive_generation_articles_truncate AFTER TRUNCATE ON articles
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
+CREATE TRIGGER archive_generation_stories_truncate AFTER TRUNCATE ON stories
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
+CREATE TRIGGER archive_generation_story_articles_truncate AFTER TRUNCATE ON story_articles
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
