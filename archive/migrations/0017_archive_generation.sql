@@ -24,26 +24,21 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE CONSTRAINT TRIGGER archive_generation_articles
-    AFTER INSERT OR UPDATE OR DELETE ON articles DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
-CREATE CONSTRAINT TRIGGER archive_generation_stories
-    AFTER INSERT OR UPDATE OR DELETE ON stories DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
-CREATE CONSTRAINT TRIGGER archive_generation_story_articles
-    AFTER INSERT OR UPDATE OR DELETE ON story_articles DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
-CREATE CONSTRAINT TRIGGER archive_generation_story_events
-    AFTER INSERT OR UPDATE OR DELETE ON story_events DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
-CREATE CONSTRAINT TRIGGER archive_generation_outlets
-    AFTER INSERT OR UPDATE OR DELETE ON outlets DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION bump_archive_generation();
--- TRUNCATE fires no row trigger: a statement trigger for it (it is rare and takes an
--- exclusive lock anyway).
-CREATE TRIGGER archive_generation_articles_truncate AFTER TRUNCATE ON articles
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
-CREATE TRIGGER archive_generation_stories_truncate AFTER TRUNCATE ON stories
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
-CREATE TRIGGER archive_generation_story_articles_truncate AFTER TRUNCATE ON story_articles
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_archive_generation();
+-- On each table the web pages show: a row trigger at commit, and (TRUNCATE fires no
+-- row trigger) a statement trigger for TRUNCATE, which is rare and locks the table
+-- anyway.
+DO $$
+DECLARE
+    shown text;
+BEGIN
+    FOREACH shown IN ARRAY ARRAY['articles', 'stories', 'story_articles', 'story_events',
+                                 'outlets'] LOOP
+        EXECUTE format('CREATE CONSTRAINT TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I '
+                       'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW '
+                       'EXECUTE FUNCTION bump_archive_generation()',
+                       'archive_generation_' || shown, shown);
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION bump_archive_generation()',
+                       'archive_generation_' || shown || '_truncate', shown);
+    END LOOP;
+END $$;
