@@ -40,6 +40,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "confirmed": ("status", "confirmed"),
     "planned": ("status", "planned"),
     "past": ("status", "past"),
+    "question": ("status", "question"),
     "background": ("status", "background"),
     "hedge": ("status", "hedge"),
     "refusal": ("status", "refusal"),

@@ -29,6 +29,7 @@ REPORTED = "reported"  # told as fact, no attribution
 PLANNED = "planned"  # intended, hoped for, cancelled
 BACKGROUND = "background"  # an older contact recalled for context
 REFUSED = "refused"  # a contact refused, turned down or attempted in vain
+QUESTION = "question"  # flag: an open question about a contact ("whether he would call")
 
 LEAD_SENTENCES = 5  # the lead of a news article: where its subject is stated
 MIN_MENTIONS = 3  # contact sentences that make an article a contact story without its lead
@@ -38,12 +39,12 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
                "sourcing", "media", "earlier", "planned", "past", "background", "hedge", "refusal",
-               "readout", "official")
+               "readout", "official", "question")
 _POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
-_SUPPRESSIBLE = ("contact", "contact_weak", "past")
+_SUPPRESSIBLE = ("contact", "contact_weak", "past", "refusal", "planned")
 
 
 @dataclass
@@ -356,9 +357,10 @@ def is_contact_story(mentions: list[Mention]) -> bool:
     if any(m.position < 0 for m in mentions):
         return True  # the headline states the subject, even a denial or an older call
     # a plan named beside a third leader ("spoke with Zelensky, before the planned
-    # summit with Putin") is that leader's story's context, not its subject
+    # summit with Putin") is that leader's story's context, not its subject; an open
+    # question ("did not say whether he would call Putin") is nobody's plan
     counted = [m for m in mentions if m.status != BACKGROUND
-               and not (m.status == PLANNED and m.facts.other)]
+               and not (m.status == PLANNED and (m.facts.other or QUESTION in m.facts.flags))]
     if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
     return len(counted) >= MIN_MENTIONS
@@ -404,7 +406,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
         # the press reports it in the title or lead and no side confirms: what follows
         # retells the report
         return "unconfirmed", _evidence(press)
-    claimed = any(m.facts.flags & {CLAIM, "assertion"} for m in mentions)
+    # someone says it happened: a side's claim, the press or anonymous sources
+    claimed = any(m.facts.flags & {CLAIM, "assertion", "media", SOURCED} for m in mentions)
     for refusal in (DENIAL, NEGATION):
         if refusal in by_status and claimed:
             return "unconfirmed", first(refusal)

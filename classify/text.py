@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from classify.cues import Cues, normalize_line
 
 _LINE = re.compile(r"[^\n]+")
-_TERMINAL = re.compile(r"[.!?\u2026:;][\"'\u201d\u2019\u00bb)\]]*$")
+# Full stops and question marks of the cue languages' scripts: Latin, the Devanagari
+# danda, the Arabic question mark and full stop.
+_STOPS = ".!?\u2026\u0964\u0965\u061f\u06d4"
+_TERMINAL = re.compile(rf"[{_STOPS}:;][\"'\u201d\u2019\u00bb)\]]*$")
 _LOWER_START = re.compile(
     r"^[\"'\u201c\u00ab(]*[a-z\u00df-\u00ff\u0430-\u045f\u0491\u0454\u0456\u0457]"
 )
@@ -22,7 +25,7 @@ _ALNUM_START = re.compile(r"^\w")
 _WORD = re.compile(r"\w+")
 _TWO_WORDS = re.compile(r"\w\W+\w")  # found where a line has two words or more
 # Candidate sentence ends: punctuation, closing quotes, then space.
-_SENT_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+")
+_SENT_END = re.compile(rf"[{_STOPS}]+[\"'\u201d\u2019\u00bb)\]]*\s+")
 # Spun copies glue sentences together: "on Sunday.Trump said".
 _GLUED = re.compile(r"(?<=[a-z\u0430-\u044f]{2}[.!?])(?=[A-Z\u0410-\u042f][a-z\u0430-\u044f])")
 _NEXT_LOWER = re.compile(r"[a-z\u0430-\u045f\u0491\u0454\u0456\u0457]")

@@ -107,6 +107,27 @@ def test_a_language_without_cues_gets_a_low_confidence():
     assert CLASSIFIER_VERSION.startswith("rules-") and "+cues-" in CLASSIFIER_VERSION
 
 
+def test_every_script_the_cues_are_written_in_counts_as_covered():
+    # A language with cues must not be capped like one without: every letter of the
+    # cue file lies in a script the confidence counts as read.
+    from classify.model import script_coverage
+
+    cue_text = (ROOT / "classify" / "cues.toml").read_text(encoding="utf-8")
+    letters = {ch for ch in cue_text if ch.isalpha()}
+    uncovered = sorted(ch for ch in letters if script_coverage(ch) < 1.0)
+    assert not uncovered, f"letters of cues.toml in no covered script: {uncovered[:20]}"
+
+
+def test_a_hindi_report_gets_the_confidence_its_cues_earn():
+    # Hindi has cues: a plain report by anonymous sources is read and may alert
+    text = ("सूत्रों के अनुसार रूस के राष्ट्रपति पुतिन और अमेरिकी राष्ट्रपति ट्रंप ने गुरुवार को "
+            "फोन पर बात की। क्रेमलिन ने इस बातचीत की पुष्टि नहीं की।")
+    result = classify(None, text, "hi")
+    assert result.call_status == "unconfirmed"
+    assert result.confidence >= 0.5  # the alert rule's default min_confidence
+    assert result.evidence is not None and "।" in result.evidence[-1:]  # one sentence
+
+
 @pytest.mark.parametrize(("text", "stance"), [
     ("Dmitry Peskov said there had been no telephone conversation between Vladimir Putin "
      "and Donald Trump, and that reports of such a call were untrue.", "denial"),
