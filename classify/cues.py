@@ -37,6 +37,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "earlier": ("status", "earlier"),
     "claim": ("status", "claim"),
     "media": ("status", "media"),
+    "silence": ("status", "silence"),
     "confirmed": ("status", "confirmed"),
     "planned": ("status", "planned"),
     "past": ("status", "past"),
@@ -54,6 +55,7 @@ _PUNCT = str.maketrans(
         "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"', "\u201e": '"', "\u2033": '"',
         "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2011": "-", "\u00a0": " ", "\u200b": "",
         "\u00ad": "", "\n": " ", "\r": " ", "\t": " ",
+        "\u00df": "ss",  # German sharp s: cues spell "ausserte", pages "äußerte"
     }
 )
 # str.translate with a dict is slow on non-ASCII text (most of normalize's time); one

@@ -29,6 +29,7 @@ REPORTED = "reported"  # told as fact, no attribution
 PLANNED = "planned"  # intended, hoped for, cancelled
 BACKGROUND = "background"  # an older contact recalled for context
 REFUSED = "refused"  # a contact refused, turned down or attempted in vain
+SILENCE = "silence"  # flag: a side says nothing of it ("declined to comment")
 QUESTION = "question"  # flag: an open question about a contact ("whether he would call")
 
 LEAD_SENTENCES = 5  # the lead of a news article: where its subject is stated
@@ -39,7 +40,7 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
                "sourcing", "media", "earlier", "planned", "past", "background", "hedge", "refusal",
-               "readout", "official", "question")
+               "readout", "official", "question", "silence")
 _POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
@@ -169,8 +170,11 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
         if UNCERTAIN in f.flags and any(mentioned[max(0, i - WINDOW):i]):
             return True  # "I can neither confirm nor deny it." after the question
         # "That is what two US newspapers report." right after the contact it attributes
-        attributes = bool(f.flags & {SOURCED, CLAIM}) and not (f.ru or f.us)
-        return attributes and i > 0 and mentioned[i - 1]
+        attributes = bool(f.flags & {SOURCED, CLAIM, SILENCE}) and not (f.ru or f.us)
+        if attributes:
+            return i > 0 and mentioned[i - 1]
+        # "The Kremlin has not commented." after a contact one side told of
+        return SILENCE in f.flags and (f.ru or f.us) and any(mentioned[max(0, i - WINDOW):i])
     if f.contact_weak and not f.contact:
         return f.ru and f.us and (not f.other or _near_both(f))
     if f.ru and f.us:
@@ -244,8 +248,8 @@ def status_of(flags: set[str]) -> str:
         return CONFIRMED
     if SOURCED in flags:
         return SOURCED
-    if CLAIM in flags or "media" in flags:
-        return CLAIM  # one side, or the press, says it
+    if CLAIM in flags or "media" in flags or SILENCE in flags:
+        return CLAIM  # one side, or the press, says it; or a side keeps silent
     if flags & {"source", "official"}:
         return CONFIRMED  # an official on the record tells it as fact
     if "assertion" in flags:
@@ -385,6 +389,15 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     if UNCERTAIN in by_status:
         return "unconfirmed", first(UNCERTAIN)
+    told = [m for m in mentions if m.status not in (BACKGROUND, PLANNED, REFUSED)]
+    silence_only = not any(m.facts.flags & {"past", "assertion", CLAIM, "media", SOURCED}
+                           for m in told)
+    silent = [m for m in told if m.status == CLAIM and SILENCE in m.facts.flags
+              and (m.facts.ru or m.facts.us)]
+    if (silent and any(m.facts.flags & {"past", "assertion", CLAIM} for m in told)
+            and not any(m.facts.flags & _VOUCHED for m in told)):
+        # one side's speaker tells of it, the other side says nothing, no readout: a claim
+        return "unconfirmed", _evidence(silent)
     confirmed = by_status.get(CONFIRMED, [])
     explicit = [m for m in confirmed if m.facts.flags & {CONFIRMED, "readout", "source"}]
     if confirmed and (explicit or SOURCED not in by_status):
@@ -411,7 +424,9 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     for refusal in (DENIAL, NEGATION):
         if refusal in by_status and claimed:
             return "unconfirmed", first(refusal)
-    claim = sum(_weight(m.position) for m in by_status.get(CLAIM, []))
+    # a side's silence weighs as a claim only beside something told of as having happened
+    claim = sum(_weight(m.position) for m in by_status.get(CLAIM, [])
+                if m.facts.flags & {CLAIM, "media"} or not silence_only)
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
     planned = sum(_weight(m.position)
                   for m in by_status.get(PLANNED, []) + by_status.get(REFUSED, []))
@@ -434,6 +449,9 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     return "none", None
 
 
+# What vouches for a contact beyond one speaker's word: a readout, a confirmation, an
+# official source on the record.
+_VOUCHED = {"readout", CONFIRMED, "source"}
 _SAYS_IT_HAPPENED = {"past", "readout", "assertion", SOURCED, DENIAL, NEGATION}
 
 
