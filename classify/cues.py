@@ -24,6 +24,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "us": ("actors", "us"),
     "us_weak": ("actors", "us_weak"),
     "other": ("actors", "other"),
+    "speaker_ru": ("speakers", "russia"),
+    "speaker_us": ("speakers", "us"),
     "contact": ("contact", "words"),
     "contact_weak": ("contact", "weak_words"),
     "pair": ("contact", "pair"),

@@ -40,7 +40,7 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 
 _FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
                "sourcing", "media", "earlier", "planned", "past", "background", "hedge", "refusal",
-               "readout", "official", "question", "silence")
+               "readout", "official", "question", "silence", "speaker_ru", "speaker_us")
 _POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
@@ -173,8 +173,9 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
         attributes = bool(f.flags & {SOURCED, CLAIM, SILENCE}) and not (f.ru or f.us)
         if attributes:
             return i > 0 and mentioned[i - 1]
-        # "The Kremlin has not commented." after a contact one side told of
-        return SILENCE in f.flags and (f.ru or f.us) and any(mentioned[max(0, i - WINDOW):i])
+        # "The Kremlin has not commented." or "The White House denied it." after a contact
+        speaks_of_it = bool(f.flags & {SILENCE, DENIAL})
+        return speaks_of_it and (f.ru or f.us) and any(mentioned[max(0, i - WINDOW):i])
     if f.contact_weak and not f.contact:
         return f.ru and f.us and (not f.other or _near_both(f))
     if f.ru and f.us:
@@ -374,7 +375,8 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     """Call status of a contact story and the mention that decides it.
 
     Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
-    then an official confirmation (a denial or anonymous sources beside one are about
+    then one side's denial of what only the other side says happened; then a side's
+    silence about what only a speaker's word supports; then an official confirmation (a denial or anonymous sources beside one are about
     details, such as the date); then anonymous sources; then a denial or a "there was
     no call" beside a claim; then claims against plain reports, weighed by position;
     then plans."""
@@ -389,6 +391,9 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     if UNCERTAIN in by_status:
         return "unconfirmed", first(UNCERTAIN)
+    denied = _denied_by_the_other_side(mentions)
+    if denied is not None:
+        return "unconfirmed", denied
     told = [m for m in mentions if m.status not in (BACKGROUND, PLANNED, REFUSED)]
     silence_only = not any(m.facts.flags & {"past", "assertion", CLAIM, "media", SOURCED}
                            for m in told)
@@ -453,6 +458,43 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 # official source on the record.
 _VOUCHED = {"readout", CONFIRMED, "source"}
 _SAYS_IT_HAPPENED = {"past", "readout", "assertion", SOURCED, DENIAL, NEGATION}
+
+
+def _speaking_side(m: Mention) -> str | None:
+    """The side whose institutions or spokespeople the sentence names, when only one."""
+    ru, us = "speaker_ru" in m.facts.flags, "speaker_us" in m.facts.flags
+    return "ru" if ru and not us else "us" if us and not ru else None
+
+
+def _denied_by_the_other_side(mentions: list[Mention]) -> Mention | None:
+    """One side says the contact did not take place, and only the other side (or a speaker
+    of neither) says it did: "the Kremlin said they spoke; the White House said no such
+    call took place". Returns the denial. A denial beside its own side's account of the
+    contact is about details ("confirmed the call, denied that sanctions came up"), and
+    a denial with no sentence saying no contact took place may be about details too."""
+    refusals = [m for m in mentions if m.status in (DENIAL, NEGATION)]
+    sides = {_speaking_side(m) for m in refusals} - {None}
+    if len(sides) != 1:
+        return None
+    side = sides.pop()
+    # the side says no contact took place: in its denial, or in the unattributed "no such
+    # call took place" right after it
+    theirs = [m.position for m in refusals if _speaking_side(m) == side]
+    if not any(NEGATION in m.facts.flags and (_speaking_side(m) == side or (
+            _speaking_side(m) is None and any(0 < m.position - p <= WINDOW for p in theirs)))
+            for m in refusals):
+        return None
+    affirmed = [m for m in mentions if m.status in (CONFIRMED, REPORTED, CLAIM)
+                and m.facts.flags & {"past", "assertion", "readout", CONFIRMED, "source"}]
+    if any(_speaking_side(m) == side for m in affirmed):
+        return None
+    # someone's word that it happened: the other side's, or a speaker's ("Trump said he
+    # had spoken"); a contact the article reports as plain fact is not one side's word
+    said = [m for m in affirmed if _speaking_side(m) is not None
+            or m.facts.flags & {"assertion", CLAIM}]
+    if not said:
+        return None
+    return _evidence([m for m in refusals if _speaking_side(m) == side])
 
 
 def _plan_is_the_subject(mentions: list[Mention]) -> bool:
