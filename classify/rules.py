@@ -376,10 +376,10 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
 
     Order: a hedge or non-confirmation anywhere wins (that is what the alert is for);
     then one side's denial of what only the other side says happened; then a side's
-    silence about what only a speaker's word supports; then an official confirmation (a denial or anonymous sources beside one are about
-    details, such as the date); then anonymous sources; then a denial or a "there was
-    no call" beside a claim; then claims against plain reports, weighed by position;
-    then plans."""
+    silence about what only a speaker's word supports; then an official confirmation
+    (a denial or anonymous sources beside one are about details, such as the date);
+    then anonymous sources; then a denial or a "there was no call" beside a claim; then
+    claims against plain reports, weighed by position; then plans."""
     if _plan_is_the_subject(mentions):
         mentions = [m for m in mentions if not _aside_of_a_plan(m)]
     by_status: dict[str, list[Mention]] = {}
