@@ -234,6 +234,17 @@ def _cli(args: list[str], tmp_path: Path, stdin: str | None = None) -> subproces
                           timeout=120)
 
 
+def test_shipped_weights_are_those_the_cues_and_corpus_train():
+    # a cue change moves the rules' features: weights trained on older ones give
+    # confidences that no longer mean what the calibration table says
+    if not DEV_CORPUS.is_file():
+        pytest.skip(f"dev corpus not found at {DEV_CORPUS} (the shared/ folder is absent)")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "train_classifier.py"),
+                           "--check", "--shared", str(SHARED)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 def test_eval_on_dev_corpus_meets_targets(tmp_path):
     if not DEV_CORPUS.is_file():
         pytest.skip(f"dev corpus not found at {DEV_CORPUS} (the shared/ folder is absent)")
