@@ -276,7 +276,9 @@ class PhraseIndex:
         """Matches of the regular-expression cues: slower, so callers run them only on
         sentences that may speak of a contact."""
         present = self._raw_literals.present(text)
-        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text, present)]
+        found: dict[tuple[str, bool], list[int]] = {}  # where starts are, for all cues
+        return [(cue.category, a, b) for cue in self.raw
+                for a, b in cue.spans(text, present, found)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
         cache = self._infix_cache

@@ -1,0 +1,93 @@
+"""The prefilter's fast paths give exactly the matches of a plain regex scan: checked on
+generated text against `pattern.finditer` (and, for "^" cues, against trying the regex
+at every line start), for the shipped cues and for regexes made to trip them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classify import load_cues
+from classify.prefilter import Literals, RawCue, analyse
+
+# Pieces that make the starts of the cues occur inside words, at word starts, glued to
+# each other, overlapping themselves and across lines.
+PIECES = ["a", "a ", "the", "their", "in", "no", "n", "n't", "'", "se", "ce", ",", " ", "  ",
+          "\n", "-", ":", "said", "told", "according", "according to", "to", "not", "never",
+          "_", "é", "не", "по", "1", "20", "since", "the call", "call", "calls", "met", "was",
+          "had", "held", " if", "if", "may", "have", "been", "report", "reports", "that", "x",
+          "would", "will", "confirm", "peskov", "white house", "kremlin", "a a", "aa", "."]
+TEXTS = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+# Regexes that trip the analysis: a `\b` on some branches only, a start that overlaps
+# itself at word starts, starts of non-word characters, `\b` before a lookaround, `\B`,
+# and a start ("a") read at word starts for one cue and anywhere for a later one.
+TRICKY = [
+    r"(?:\bnot|n't|\bnever|\bno one)\W+\w+",
+    r"\ba a(?!\w)(?! a)",
+    r"\baa",
+    r"(?:\ba|a)\w",
+    r"\b(?:the|their|a)\W+(?:call|x)",
+    r"\b(?=\w)(?:in|no)\b",
+    r"\b-\w",
+    r",\W+if\b",
+    r"\b_\w*",
+    r"\bне\W+\w+",
+    r"\baccording to\W+\w+",
+    r"\b(?:a|aa)+\b",
+    r"\Bno\w*",
+    r"a\W",
+]
+
+
+def _finditer(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def _line_starts(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """What a "^" cue gives: the match at each line start, in order."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    return [m.span() for m in (pattern.match(text, i) for i in starts) if m is not None]
+
+
+def _shipped() -> list[RawCue]:
+    return load_cues().index.raw
+
+
+def _check(cues: list[RawCue], text: str) -> None:
+    present = Literals(set().union(*(cue.literals() for cue in cues))).present(text)
+    found: dict[tuple[str, bool], list[int]] = {}  # shared by the cues, as in find_raw
+    for cue in cues:
+        expected = (_line_starts(cue.pattern, text) if cue.line_anchored
+                    else _finditer(cue.pattern, text))
+        assert cue.spans(text) == expected, cue.pattern.pattern
+        assert cue.spans(text, present, found) == expected, cue.pattern.pattern
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_shipped_cues_match_as_a_plain_scan(text):
+    _check(_shipped(), text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(TEXTS)
+def test_tricky_regexes_match_as_a_plain_scan(text):
+    _check([RawCue("x", re.compile(r, flags)) for flags in (0, re.MULTILINE, re.ASCII)
+            for r in TRICKY], text)
+
+
+@pytest.mark.parametrize(("regex", "at_word_start"), [
+    (r"(?:\bnot|n't|\bnever)", {"not", "never"}),
+    (r"(?:\ba|a)b", set()),  # "ab" also without a `\b` before it
+    (r"\b-\w", set()),  # a `\b` before a non-word character is not a word start
+    (r"\baccording to\b", {"according to"}),
+    (r"\b(?=x)xy", {"xy"}),
+    (r"x\by", set()),  # the `\b` is not at the start of the match
+    (r"\Bno", set()),
+])
+def test_word_starts_are_read_from_the_regex(regex, at_word_start):
+    assert analyse(regex)[3] == at_word_start
