@@ -155,6 +155,13 @@ def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | 
     return needs, tuple(sorted(starts)), _anchored(tree.data, flags), at_word_start
 
 
+def needed_literals(regex: str) -> frozenset[str] | None:
+    """Literals one of which every match of the regex contains (the most selective of its
+    `needs`), or None when none is known: a cheap test that it cannot match a text."""
+    needs = analyse(regex)[0]
+    return frozenset(_selective([set(literals) for literals in needs])) if needs else None
+
+
 class RawCue:
     """A regular-expression cue of one category, with its prefilter."""
 
