@@ -155,6 +155,80 @@ def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | 
     return needs, tuple(sorted(starts)), _anchored(tree.data, flags), at_word_start
 
 
+_NEWLINE = ord("\n")
+_FREE: frozenset[str] = frozenset()  # no literal, and no line break either
+_NO_NEWLINE_CATEGORIES = (sre.CATEGORY_WORD, sre.CATEGORY_DIGIT, sre.CATEGORY_UNI_WORD,
+                          sre.CATEGORY_UNI_DIGIT)
+
+
+def _no_newline(op, av) -> bool:
+    """Whether this one-character item cannot match a line break (`[^\\n]`, `\\w`, "x")."""
+    if op is sre.NOT_LITERAL:
+        return av == _NEWLINE
+    if op is sre.LITERAL:
+        return av != _NEWLINE
+    if op is sre.IN:
+        if av and av[0][0] is sre.NEGATE:
+            return (sre.LITERAL, _NEWLINE) in av[1:]
+        return all((o is sre.LITERAL and a != _NEWLINE)
+                   or (o is sre.RANGE and not a[0] <= _NEWLINE <= a[1])
+                   or (o is sre.CATEGORY and a in _NO_NEWLINE_CATEGORIES) for o, a in av)
+    return False
+
+
+def _first_line(items) -> frozenset[str] | None:
+    """Literals one of which every match of this sequence has before any line break it
+    spans; `_FREE` when it can match no line break and has no literal; None: unknown."""
+    for k, (op, av) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            continue
+        if op is sre.LITERAL and av != _NEWLINE:
+            run = []
+            for op2, av2 in items[k:]:
+                if op2 is not sre.LITERAL or av2 == _NEWLINE:
+                    break
+                run.append(chr(av2))
+            return frozenset({"".join(run)})
+        if _no_newline(op, av):
+            continue
+        if op in _REPEATS:
+            low, _high, inner = av
+            first = _first_line(inner.data)
+            if first == _FREE:
+                continue
+            return first if low >= 1 else None
+        if op is sre.SUBPATTERN and not (av[1] or av[2]):
+            first = _first_line(av[3].data)
+        elif op is sre.BRANCH:
+            branches = [_first_line(branch.data) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            first = frozenset().union(*branches)
+            if _FREE in branches:  # those go on with the rest of the sequence
+                rest = _first_line(items[k + 1:])
+                if rest is None or (rest == _FREE and first):
+                    return None
+                return first | rest
+        else:
+            return None
+        if first != _FREE:
+            return first  # None or the literals
+    return _FREE
+
+
+def first_line_literals(regex: str) -> frozenset[str] | None:
+    """For a multiline regex that starts with `^`: literals one of which every match has
+    on the line where it starts (None: not known), so that only lines with one are tried."""
+    try:
+        tree = sre_parse.parse(regex)
+    except (re.error, RecursionError):
+        return None
+    if tree.state.flags & _UNSAFE_FLAGS:
+        return None
+    first = _first_line(tree.data)
+    return first if first and "" not in first else None
+
+
 def needed_literals(regex: str) -> frozenset[str] | None:
     """Literals one of which every match of the regex contains (the most selective of its
     `needs`), or None when none is known: a cheap test that it cannot match a text."""
@@ -173,11 +247,19 @@ class RawCue:
             self.needs, self.starts, self.at_word_start = (), None, frozenset()
         # multiline: "^" holds at every line start, not at 0 only
         self.line_anchored = self.anchored and bool(pattern.flags & re.MULTILINE)
+        self.line_literals: tuple[str, ...] | None = None
         if self.line_anchored:
             self.anchored = False
+            literals = first_line_literals(pattern.pattern)
+            # a one-letter literal ("с") is on nearly every line: not worth looking for
+            if literals and not pattern.flags & _UNSAFE_FLAGS and min(map(len, literals)) >= 3:
+                self.line_literals = tuple(sorted(literals))
 
     def _line_spans(self, text: str) -> list[tuple[int, int]]:
-        """Matches of a "^"-anchored multiline cue: tried at each line start only."""
+        """Matches of a "^"-anchored multiline cue: tried at each line start only, or
+        only at the starts of the lines with one of its `line_literals`."""
+        if self.line_literals is not None:
+            return self._lines_with_literals(text)
         out = []
         match = self.pattern.match
         i = 0
@@ -188,6 +270,23 @@ class RawCue:
             i = text.find("\n", i)
             if i >= 0:
                 i += 1
+        return out
+
+    def _lines_with_literals(self, text: str) -> list[tuple[int, int]]:
+        starts = set()
+        for literal in self.line_literals or ():
+            i = text.find(literal)
+            while i >= 0:
+                line = text.rfind("\n", 0, i) + 1
+                starts.add(line)
+                end = text.find("\n", i)  # the line is taken: on to the next one
+                i = text.find(literal, end + 1) if end >= 0 else -1
+        out = []
+        match = self.pattern.match
+        for i in sorted(starts):
+            m = match(text, i)
+            if m is not None:
+                out.append(m.span())
         return out
 
     def literals(self) -> set[str]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from classify import load_cues
-from classify.prefilter import Literals, RawCue, analyse
+from classify.prefilter import Literals, RawCue, analyse, first_line_literals
 
 # Pieces that make the starts of the cues occur inside words, at word starts, glued to
 # each other, overlapping themselves and across lines.
@@ -41,6 +41,22 @@ TRICKY = [
     r"\Bno\w*",
     r"a\W",
 ]
+
+# "^" cues of sentences joined by line breaks: tried only on the lines with a literal
+# that every match has on its first line, when one is known.
+TRICKY_LINES = [
+    r"^[^\n]*?\bsince\W+(?:the|their)\b",
+    r"^(?![^\n]*?\bcall\w*\W+since)[^\n]*?\bsince\W+\w+",
+    r"^\W*since",  # `\W` crosses lines: every line is tried
+    r"^(?:according to|[^\n]*?\bthe call)\W+\w+",
+    r"^\w+ since\b",
+    r"^(?:\w+\W+){0,3}?(?:said|told)",
+    r"^(?:[^\n]*?\b)?not\W+\w+",
+    r"^if\b",
+]
+LINE_PIECES = ["since", " ", "the", "their", "\n", "call", "x", "according to", ",", "not",
+               "told", "a"]
+LINE_TEXTS = st.lists(st.sampled_from(LINE_PIECES), max_size=40).map("".join)
 
 
 def _finditer(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
@@ -78,6 +94,28 @@ def test_shipped_cues_match_as_a_plain_scan(text):
 def test_tricky_regexes_match_as_a_plain_scan(text):
     _check([RawCue("x", re.compile(r, flags)) for flags in (0, re.MULTILINE, re.ASCII)
             for r in TRICKY], text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(LINE_TEXTS)
+@example("since the\nsince the\nx since their\n\nsince")
+@example("since\nsince the")
+def test_line_anchored_regexes_match_as_at_each_line_start(text):
+    _check([RawCue("x", re.compile(r, re.MULTILINE)) for r in TRICKY_LINES], text)
+
+
+@pytest.mark.parametrize(("regex", "literals"), [
+    (r"^[^\n]*?\bsince\W+", {"since"}),
+    (r"^(?![^\n]*x)[^\n]*?(?:since|\bafter)\b", {"since", "after"}),
+    (r"^\w+ since", {" since"}),
+    (r"^(?:xyz|)abc", {"xyz", "abc"}),
+    (r"^\W*since", None),  # `\W` matches a line break
+    (r"^.*since", None),  # `.` without DOTALL does not, but is not read
+    (r"^(?:a|\w+)\s", None),
+    (r"^(?:\w+ )?since", None),
+])
+def test_first_line_literals_are_read_from_the_regex(regex, literals):
+    assert first_line_literals(regex) == (frozenset(literals) if literals else None)
 
 
 @pytest.mark.parametrize(("regex", "at_word_start"), [
