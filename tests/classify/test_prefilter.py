@@ -129,3 +129,12 @@ def test_first_line_literals_are_read_from_the_regex(regex, literals):
 ])
 def test_word_starts_are_read_from_the_regex(regex, at_word_start):
     assert analyse(regex)[3] == at_word_start
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_literals_present_are_those_in_the_text(text):
+    literals = Literals(set().union(*(cue.literals() for cue in _shipped())) | {"a a", "é"})
+    # with the words that stand for the literals that are not words ("according")
+    every = set(literals.in_words) | {n for n, _proxy in literals.others}
+    assert literals.present(text) == {n for n in every if n in text}
