@@ -10,6 +10,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from classify.prefilter import Literals, RawCue, anchored, needed_literals
@@ -138,6 +139,7 @@ def phrase_to_regex(phrase: str) -> str:
 
 
 _WORD = re.compile(r"\w+")
+_WORD_PIECES = re.compile(r"(\w+)")
 _LEAD_WORD = re.compile(r"\w+")
 _BUCKET = 3  # stems are looked up by their first three letters
 
@@ -174,6 +176,8 @@ class PhraseIndex:
         self._raw_literals = Literals(set())
         self._infix_cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
         self._cache: dict[str, tuple[Entry, ...]] = {}
+        # (word, first letter of the next word) -> the entries that may match there
+        self._after: dict[tuple[str, str], tuple[Entry, ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
@@ -245,32 +249,51 @@ class PhraseIndex:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        spans = list(_WORD.finditer(text))
-        words = [m.group() for m in spans]
+        # text before the first word, first word, text between, ..., text after the last:
+        # the words and their offsets without a match object per word
+        pieces = _WORD_PIECES.split(text)
+        words = pieces[1::2]
         for word in set(words).difference(cache):
             cache[word] = self._entries(word)
-        last = len(words) - 1
-        for n in [n for n, word in enumerate(words) if cache[word]]:  # words starting a phrase
-            entries = cache[words[n]]
-            start, end = spans[n].span()
-            following = None
-            for category, check, second in entries:
-                if check is None:
-                    found.append((category, start, end))
-                    continue
-                if second is not None:
-                    if following is None:
-                        following = words[n + 1] if n < last else ""
-                    if not following.startswith(second):
-                        continue  # the phrase goes on with a word that is not there
-                hit = check.match(text, start)
-                if hit is not None:
-                    found.append((category, start, hit.end()))
+        hits = [n for n, word in enumerate(words) if cache[word]]  # words starting a phrase
+        if hits:
+            offsets = list(accumulate(map(len, pieces)))  # word n: offsets[2n] to [2n + 1]
+            self._find_phrases(text, words, offsets, hits, found)
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)
         if raw:
             found.extend(self.find_raw(text))
         return found
+
+    def _find_phrases(self, text: str, words: list[str], offsets: list[int], hits: list[int],
+                      found: list[tuple[str, int, int]]) -> None:
+        """The phrases starting at the given words (indexes into `words`)."""
+        after = self._after
+        if len(after) > 200_000:
+            after.clear()
+        last = len(words) - 1
+        for n in hits:
+            word = words[n]
+            following = words[n + 1] if n < last else ""
+            key = (word, following[:1])
+            entries = after.get(key)
+            if entries is None:
+                entries = after[key] = self._entries_before(word, key[1])
+            start = offsets[2 * n]
+            for category, check, second in entries:
+                if check is None:
+                    found.append((category, start, offsets[2 * n + 1]))
+                elif second is None or following.startswith(second):
+                    hit = check.match(text, start)
+                    if hit is not None:
+                        found.append((category, start, hit.end()))
+
+    def _entries_before(self, word: str, initial: str) -> tuple[Entry, ...]:
+        """The phrases that may start at this word when the next word begins with
+        `initial` ("" at the end of the text), in index order: "the" starts dozens of
+        phrases, but few of them go on with the next word's first letter."""
+        return tuple(e for e in self._cache[word] if e[1] is None or e[2] is None
+                     or (initial and e[2].startswith(initial)))
 
     def find_raw(self, text: str) -> list[tuple[str, int, int]]:
         """Matches of the regular-expression cues: slower, so callers run them only on

@@ -3,6 +3,7 @@ generated lines and texts against the compiled rules they stand in for."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -54,3 +55,38 @@ def test_furniture_guard_keeps_the_shortest_literals():
     assert cues.is_furniture("a pool photo of the summit")
     assert not cues.is_furniture("a pool of photographers")  # "photo" is there: searched
     assert compile_cues({"page": {"furniture": []}}).is_furniture("anything") is False
+
+
+TEXT_PIECES = ["the", "white", "house", "kremlin", "russian", "president", "presidents",
+               "us", "u", ".", "s", "putin", "trump", "called", "spoke", "by", "phone", "with",
+               "two", "leaders", "не", "подтвердил", "сша", " ", " ", "\n", ",", "-", "'",
+               "a", "call", "between", "talks", "talked", "secret", "unitedly", "united",
+               "states"]
+TEXTS = st.lists(st.sampled_from(TEXT_PIECES), max_size=30).map("".join)
+
+
+def _plain_find(cues: Cues, text: str) -> list[tuple[str, int, int]]:
+    """What PhraseIndex.find (without regex cues) stands for: every word-list phrase
+    tried at every word, with the next-word test, in text and index order."""
+    index = cues.index
+    found = []
+    words = list(re.finditer(r"\w+", text))
+    for n, m in enumerate(words):
+        following = words[n + 1].group() if n + 1 < len(words) else ""
+        for category, check, second in index._entries(m.group()):
+            if check is None:
+                found.append((category, m.start(), m.end()))
+            elif second is None or following.startswith(second):
+                hit = check.match(text, m.start())
+                if hit is not None:
+                    found.append((category, m.start(), hit.end()))
+    if index._infix_re is not None and index._infix_re.search(text):
+        index._find_infix(text, found)
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_phrases_found_are_those_of_a_plain_reading(text):
+    cues = load_cues()
+    assert cues.index.find(text, raw=False) == _plain_find(cues, text)
