@@ -10,9 +10,10 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
-from classify.prefilter import Literals, RawCue, anchored
+from classify.prefilter import Literals, RawCue, anchored, needed_literals
 
 DEFAULT_CUES = Path(__file__).with_name("cues.toml")
 _DEFAULT_RESOLVED = DEFAULT_CUES.resolve()  # once: resolve() per article was slow
@@ -143,6 +144,7 @@ def phrase_to_regex(phrase: str) -> str:
 
 
 _WORD = re.compile(r"\w+")
+_WORD_PIECES = re.compile(r"(\w+)")
 _LEAD_WORD = re.compile(r"\w+")
 _BUCKET = 3  # stems are looked up by their first three letters
 
@@ -179,6 +181,8 @@ class PhraseIndex:
         self._raw_literals = Literals(set())
         self._infix_cache: dict[str, tuple[tuple[str, re.Pattern[str] | None], ...]] = {}
         self._cache: dict[str, tuple[Entry, ...]] = {}
+        # (word, first letter of the next word) -> the entries that may match there
+        self._after: dict[tuple[str, str], tuple[Entry, ...]] = {}
 
     def add(self, category: str, phrase: str, regex: str) -> None:
         """Index one phrase; `regex` is its translation (used to check the whole phrase)."""
@@ -250,38 +254,59 @@ class PhraseIndex:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        spans = list(_WORD.finditer(text))
-        words = [m.group() for m in spans]
+        # text before the first word, first word, text between, ..., text after the last:
+        # the words and their offsets without a match object per word
+        pieces = _WORD_PIECES.split(text)
+        words = pieces[1::2]
         for word in set(words).difference(cache):
             cache[word] = self._entries(word)
-        last = len(words) - 1
-        for n in [n for n, word in enumerate(words) if cache[word]]:  # words starting a phrase
-            entries = cache[words[n]]
-            start, end = spans[n].span()
-            following = None
-            for category, check, second in entries:
-                if check is None:
-                    found.append((category, start, end))
-                    continue
-                if second is not None:
-                    if following is None:
-                        following = words[n + 1] if n < last else ""
-                    if not following.startswith(second):
-                        continue  # the phrase goes on with a word that is not there
-                hit = check.match(text, start)
-                if hit is not None:
-                    found.append((category, start, hit.end()))
+        hits = [n for n, word in enumerate(words) if cache[word]]  # words starting a phrase
+        if hits:
+            offsets = list(accumulate(map(len, pieces)))  # word n: offsets[2n] to [2n + 1]
+            self._find_phrases(text, words, offsets, hits, found)
         if self._infix_re is not None and self._infix_re.search(text):
             self._find_infix(text, found)
         if raw:
             found.extend(self.find_raw(text))
         return found
 
+    def _find_phrases(self, text: str, words: list[str], offsets: list[int], hits: list[int],
+                      found: list[tuple[str, int, int]]) -> None:
+        """The phrases starting at the given words (indexes into `words`)."""
+        after = self._after
+        if len(after) > 200_000:
+            after.clear()
+        last = len(words) - 1
+        for n in hits:
+            word = words[n]
+            following = words[n + 1] if n < last else ""
+            key = (word, following[:1])
+            entries = after.get(key)
+            if entries is None:
+                entries = after[key] = self._entries_before(word, key[1])
+            start = offsets[2 * n]
+            for category, check, second in entries:
+                if check is None:
+                    found.append((category, start, offsets[2 * n + 1]))
+                elif second is None or following.startswith(second):
+                    hit = check.match(text, start)
+                    if hit is not None:
+                        found.append((category, start, hit.end()))
+
+    def _entries_before(self, word: str, initial: str) -> tuple[Entry, ...]:
+        """The phrases that may start at this word when the next word begins with
+        `initial` ("" at the end of the text), in index order: "the" starts dozens of
+        phrases, but few of them go on with the next word's first letter."""
+        return tuple(e for e in self._cache[word] if e[1] is None or e[2] is None
+                     or (initial and e[2].startswith(initial)))
+
     def find_raw(self, text: str) -> list[tuple[str, int, int]]:
         """Matches of the regular-expression cues: slower, so callers run them only on
         sentences that may speak of a contact."""
         present = self._raw_literals.present(text)
-        return [(cue.category, a, b) for cue in self.raw for a, b in cue.spans(text, present)]
+        found: dict[tuple[str, bool], list[int]] = {}  # where starts are, for all cues
+        return [(cue.category, a, b) for cue in self.raw
+                for a, b in cue.spans(text, present, found)]
 
     def _find_infix(self, text: str, found: list[tuple[str, int, int]]) -> None:
         cache = self._infix_cache
@@ -320,10 +345,22 @@ class Cues:
     # there only) and the others; together they say what `furniture.search` says.
     furniture_at_start: re.Pattern[str] = re.compile(r"(?!x)x")
     furniture_anywhere: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Literals one of which a line has if `furniture_anywhere` matches it (None: unknown).
+    # Testing them with `in` is several times faster than the search, which tries each
+    # rule at each character of the line, and few lines have any of them.
+    furniture_guard: tuple[str, ...] | None = None
 
     def is_furniture(self, norm: str) -> bool:
         """Whether a normalised line matches a page-furniture rule."""
-        return bool(self.furniture_at_start.match(norm) or self.furniture_anywhere.search(norm))
+        if self.furniture_at_start.match(norm):
+            return True
+        if self.furniture_guard is not None:
+            for literal in self.furniture_guard:
+                if literal in norm:
+                    break
+            else:
+                return False  # no rule can match
+        return self.furniture_anywhere.search(norm) is not None
 
     def find(
         self, text: str, categories: tuple[str, ...] | None = None, raw: bool = True
@@ -375,6 +412,15 @@ def compile_cues(data: dict, source: str = "<memory>") -> Cues:
         furniture_parts.append(f"(?:{regex})")
         (at_start if anchored(regex) else anywhere).append(f"(?:{regex})")
     furniture = re.compile("|".join(furniture_parts) or r"(?!x)x")
+    guard: set[str] | None = set()
+    for regex in anywhere:
+        needed = needed_literals(regex)
+        if needed is None:
+            guard = None  # a rule without a known literal: every line is searched
+            break
+        guard |= needed
+    if guard is not None:  # "photo" is in every line that has "photo by"
+        guard = {n for n in guard if not any(m != n and m in n for m in guard)}
     abbreviations = frozenset(normalize(a) for a in page.get("abbreviations", []))
     return Cues(
         version=str(data.get("version", "0")),
@@ -382,6 +428,7 @@ def compile_cues(data: dict, source: str = "<memory>") -> Cues:
         furniture=furniture,
         furniture_at_start=re.compile("|".join(at_start) or r"(?!x)x"),
         furniture_anywhere=re.compile("|".join(anywhere) or r"(?!x)x"),
+        furniture_guard=tuple(sorted(guard)) if guard is not None else None,
         abbreviations=abbreviations,
         source=source,
     )

@@ -1,16 +1,19 @@
-"""Run a regular-expression cue only where it can match, with the same matches.
+r"""Run a regular-expression cue only where it can match, with the same matches.
 
 Most of the classifier's time went into the `re:` cues of cues.toml, each scanning the
 contact sentences position by position. Each regex is read once (Python's own parser)
 for two things every match must have: a literal it contains (`needs`) and the strings
 it starts with (`starts`). A text without any of the needed literals cannot match; in
-the others the regex is tried only where one of its starts occurs. Both are exact, and
-any construct the reading does not understand (flags, a class, a leading repeat that
-may be empty) leaves the cue to a plain `finditer`."""
+the others the regex is tried only where one of its starts occurs, and for a start
+after a `\b` that begins with a word character (`\b(?:the|a)\W+`) only where it begins
+a word: trying "a" wherever the letter occurs was a third of the classifier's time.
+All of it is exact, and any construct the reading does not understand (flags, a class,
+a leading repeat that may be empty) leaves the cue to a plain `finditer`."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from re import _constants as sre
 from re import _parser as sre_parse
 
@@ -18,6 +21,7 @@ _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 _MAX_STARTS = 64  # more start strings than this cost more to look for than they save
 _UNSAFE_FLAGS = sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_LOCALE | sre.SRE_FLAG_ASCII
+_WORD = re.compile(r"\w+")
 
 
 def _literal_chars(items) -> set[str] | None:
@@ -30,9 +34,13 @@ def _literal_chars(items) -> set[str] | None:
     return chars
 
 
-def _starts(items) -> set[str] | None:
-    """Strings one of which every match of this sequence starts with, or None."""
+def _starts(items, bounded: bool = False) -> set[tuple[str, bool]] | None:
+    r"""Strings one of which every match of this sequence starts with, or None; each with
+    whether a `\b` stands right before it (at the start of the match)."""
     for k, (op, av) in enumerate(items):
+        if (op, av) == (sre.AT, sre.AT_BOUNDARY):
+            bounded = True
+            continue
         if op in _ZERO_WIDTH:
             continue  # consumes nothing: the match starts with what follows
         if op is sre.LITERAL:
@@ -44,25 +52,27 @@ def _starts(items) -> set[str] | None:
             head = "".join(run)
             # "(?:had|held)" is parsed as "h" then "ad|eld": read on into the rest
             rest = _starts(items[k + len(run):])
-            if rest is None or len(rest) > _MAX_STARTS:
-                return {head}
-            return {head + tail for tail in rest}
+            tails = None if rest is None else {tail for tail, _ in rest}
+            if tails is None or len(tails) > _MAX_STARTS:
+                return {(head, bounded)}
+            return {(head + tail, bounded) for tail in tails}
         if op is sre.IN:
-            return _literal_chars(av)
+            chars = _literal_chars(av)
+            return None if chars is None else {(c, bounded) for c in chars}
         if op is sre.SUBPATTERN:
             _group, add_flags, del_flags, inner = av
-            return None if add_flags or del_flags else _starts(inner.data)
+            return None if add_flags or del_flags else _starts(inner.data, bounded)
         if op is sre.BRANCH:
-            out: set[str] = set()
+            out: set[tuple[str, bool]] = set()
             for branch in av[1]:
-                first = _starts(branch.data)
+                first = _starts(branch.data, bounded)
                 if first is None:
                     return None
                 out |= first
             return out
         if op in _REPEATS:
             low, _high, inner = av
-            return _starts(inner.data) if low >= 1 else None
+            return _starts(inner.data, bounded) if low >= 1 else None
         return None
     return None
 
@@ -119,22 +129,111 @@ def anchored(regex: str) -> bool:
     return _anchored(tree.data, tree.state.flags)
 
 
-def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | None, bool]:
-    """(needs, starts, anchored) of a regex: `needs` are literal sets every match has one
-    of each of (none: no filter), `starts` the strings every match starts with (None:
-    unknown), `anchored` whether it can only match at position 0."""
+def analyse(regex: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...] | None, bool,
+                                 frozenset[str]]:
+    r"""(needs, starts, anchored, at_word_start) of a regex: `needs` are literal sets every
+    match has one of each of (none: no filter), `starts` the strings every match starts
+    with (None: unknown), `anchored` whether it can only match at position 0, and
+    `at_word_start` the starts that begin with a word character after a `\b`: a match
+    starting with one of those starts where a run of word characters (`\w+`) does."""
     try:
         tree = sre_parse.parse(regex)
     except (re.error, RecursionError):
-        return (), None, False
+        return (), None, False, frozenset()
     flags = tree.state.flags
     if flags & _UNSAFE_FLAGS:
-        return (), None, False
+        return (), None, False, frozenset()
     needs = tuple(tuple(sorted(s)) for s in _needs(tree.data) if s and "" not in s)
-    starts = _starts(tree.data)
-    if starts is not None and (not starts or "" in starts):
-        starts = None
-    return needs, tuple(sorted(starts)) if starts else None, _anchored(tree.data, flags)
+    pairs = _starts(tree.data)
+    starts = None if pairs is None else {start for start, _ in pairs}
+    if starts is None or not starts or "" in starts:
+        return needs, None, _anchored(tree.data, flags), frozenset()
+    # a start seen both after a `\b` and not (in different branches) is looked for anywhere
+    loose = {start for start, bounded in pairs if not bounded}
+    at_word_start = frozenset(start for start, bounded in pairs
+                              if bounded and start not in loose and _WORD.match(start))
+    return needs, tuple(sorted(starts)), _anchored(tree.data, flags), at_word_start
+
+
+_NEWLINE = ord("\n")
+_FREE: frozenset[str] = frozenset()  # no literal, and no line break either
+_NO_NEWLINE_CATEGORIES = (sre.CATEGORY_WORD, sre.CATEGORY_DIGIT, sre.CATEGORY_UNI_WORD,
+                          sre.CATEGORY_UNI_DIGIT)
+
+
+def _no_newline(op, av) -> bool:
+    """Whether this one-character item cannot match a line break (`[^\\n]`, `\\w`, "x")."""
+    if op is sre.NOT_LITERAL:
+        return av == _NEWLINE
+    if op is sre.LITERAL:
+        return av != _NEWLINE
+    if op is sre.IN:
+        if av and av[0][0] is sre.NEGATE:
+            return (sre.LITERAL, _NEWLINE) in av[1:]
+        return all((o is sre.LITERAL and a != _NEWLINE)
+                   or (o is sre.RANGE and not a[0] <= _NEWLINE <= a[1])
+                   or (o is sre.CATEGORY and a in _NO_NEWLINE_CATEGORIES) for o, a in av)
+    return False
+
+
+def _first_line(items) -> frozenset[str] | None:
+    """Literals one of which every match of this sequence has before any line break it
+    spans; `_FREE` when it can match no line break and has no literal; None: unknown."""
+    for k, (op, av) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            continue
+        if op is sre.LITERAL and av != _NEWLINE:
+            run = []
+            for op2, av2 in items[k:]:
+                if op2 is not sre.LITERAL or av2 == _NEWLINE:
+                    break
+                run.append(chr(av2))
+            return frozenset({"".join(run)})
+        if _no_newline(op, av):
+            continue
+        if op in _REPEATS:
+            low, _high, inner = av
+            first = _first_line(inner.data)
+            if first == _FREE:
+                continue
+            return first if low >= 1 else None
+        if op is sre.SUBPATTERN and not (av[1] or av[2]):
+            first = _first_line(av[3].data)
+        elif op is sre.BRANCH:
+            branches = [_first_line(branch.data) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            first = frozenset().union(*branches)
+            if _FREE in branches:  # those go on with the rest of the sequence
+                rest = _first_line(items[k + 1:])
+                if rest is None or (rest == _FREE and first):
+                    return None
+                return first | rest
+        else:
+            return None
+        if first != _FREE:
+            return first  # None or the literals
+    return _FREE
+
+
+def first_line_literals(regex: str) -> frozenset[str] | None:
+    """For a multiline regex that starts with `^`: literals one of which every match has
+    on the line where it starts (None: not known), so that only lines with one are tried."""
+    try:
+        tree = sre_parse.parse(regex)
+    except (re.error, RecursionError):
+        return None
+    if tree.state.flags & _UNSAFE_FLAGS:
+        return None
+    first = _first_line(tree.data)
+    return first if first and "" not in first else None
+
+
+def needed_literals(regex: str) -> frozenset[str] | None:
+    """Literals one of which every match of the regex contains (the most selective of its
+    `needs`), or None when none is known: a cheap test that it cannot match a text."""
+    needs = analyse(regex)[0]
+    return frozenset(_selective([set(literals) for literals in needs])) if needs else None
 
 
 class RawCue:
@@ -143,14 +242,25 @@ class RawCue:
     def __init__(self, category: str, pattern: re.Pattern[str]) -> None:
         self.category = category
         self.pattern = pattern
-        self.needs, self.starts, self.anchored = analyse(pattern.pattern)
+        self.needs, self.starts, self.anchored, self.at_word_start = analyse(pattern.pattern)
+        if pattern.flags & _UNSAFE_FLAGS:  # given to compile(), not written in the regex
+            self.needs, self.starts, self.at_word_start = (), None, frozenset()
+        self._needs = tuple(frozenset(literals) for literals in self.needs)
         # multiline: "^" holds at every line start, not at 0 only
         self.line_anchored = self.anchored and bool(pattern.flags & re.MULTILINE)
+        self.line_literals: tuple[str, ...] | None = None
         if self.line_anchored:
             self.anchored = False
+            literals = first_line_literals(pattern.pattern)
+            # a one-letter literal ("с") is on nearly every line: not worth looking for
+            if literals and not pattern.flags & _UNSAFE_FLAGS and min(map(len, literals)) >= 3:
+                self.line_literals = tuple(sorted(literals))
 
     def _line_spans(self, text: str) -> list[tuple[int, int]]:
-        """Matches of a "^"-anchored multiline cue: tried at each line start only."""
+        """Matches of a "^"-anchored multiline cue: tried at each line start only, or
+        only at the starts of the lines with one of its `line_literals`."""
+        if self.line_literals is not None:
+            return self._lines_with_literals(text)
         out = []
         match = self.pattern.match
         i = 0
@@ -163,18 +273,40 @@ class RawCue:
                 i += 1
         return out
 
+    def _lines_with_literals(self, text: str) -> list[tuple[int, int]]:
+        starts = set()
+        for literal in self.line_literals or ():
+            i = text.find(literal)
+            while i >= 0:
+                line = text.rfind("\n", 0, i) + 1
+                starts.add(line)
+                end = text.find("\n", i)  # the line is taken: on to the next one
+                i = text.find(literal, end + 1) if end >= 0 else -1
+        out = []
+        match = self.pattern.match
+        for i in sorted(starts):
+            m = match(text, i)
+            if m is not None:
+                out.append(m.span())
+        return out
+
     def literals(self) -> set[str]:
         return {n for literals in self.needs for n in literals} | set(self.starts or ())
 
-    def spans(self, text: str, present: set[str] | None = None) -> list[tuple[int, int]]:
+    def spans(self, text: str, present: set[str] | None = None,
+              found: dict[tuple[str, bool], list[int]] | None = None) -> list[tuple[int, int]]:
         """The spans `pattern.finditer(text)` gives, found faster; `present` may give
-        which of the cue's literals occur in the text (see `Literals`)."""
-        for literals in self.needs:
-            if present is not None:
-                if not any(n in present for n in literals):
+        which of the cue's literals occur in the text (see `Literals`); `found` keeps
+        where each start may begin in this text (key: the start and whether only at
+        the start of a word), for the other cues of the same text."""
+        if present is not None:
+            for literals in self._needs:
+                if literals.isdisjoint(present):
                     return []
-            elif not any(n in text for n in literals):
-                return []
+        else:
+            for literals in self.needs:
+                if not any(n in text for n in literals):
+                    return []
         if self.line_anchored:
             return self._line_spans(text)
         if self.anchored:
@@ -183,18 +315,25 @@ class RawCue:
             return [m.span()] if m is not None else []
         if self.starts is None:
             return [m.span() for m in self.pattern.finditer(text)]
-        positions = set()
+        if found is None:
+            found = {}
+        positions: list[int] = []
         for start in self.starts:
             if present is not None and start not in present:
                 continue
-            i = text.find(start)
-            while i >= 0:
-                positions.add(i)
-                i = text.find(start, i + 1)
+            at_word_start = start in self.at_word_start
+            key = (start, at_word_start)
+            where = found.get(key)
+            if where is None:
+                where = _at_word_start(start, text) if at_word_start else _anywhere(start, text)
+                found[key] = where
+            positions += where
+        if len(positions) > 1:
+            positions = sorted(set(positions))
         out = []
         end = 0
         match = self.pattern.match
-        for i in sorted(positions):
+        for i in positions:
             if i < end:
                 continue  # inside the previous match: finditer goes on from its end
             m = match(text, i)
@@ -204,13 +343,43 @@ class RawCue:
         return out
 
 
-_WORD = re.compile(r"\w+")
+def _anywhere(start: str, text: str) -> list[int]:
+    """Every position where `start` occurs in the text (overlapping ones too)."""
+    out = []
+    i = text.find(start)
+    while i >= 0:
+        out.append(i)
+        i = text.find(start, i + 1)
+    return out
+
+
+def _at_word_start(start: str, text: str) -> list[int]:
+    r"""Every position where `start` (beginning with a word character) occurs at the start
+    of a word: where a regex with a `\b` before it can match it (see `analyse`)."""
+    out = []
+    search = _word_start_locator(start).search
+    m = search(text)
+    while m is not None:
+        out.append(m.start())
+        # not from m.end(): "a a" occurs at the start of words 1 and 2 of "a a a"
+        m = search(text, m.start() + 1)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _word_start_locator(start: str) -> re.Pattern[str]:
+    r"""A regex that finds `start` where no word character precedes it (for a `start`
+    beginning with a word character, where a `` holds before it). The check stands
+    after the literal (`said(?<!\wsaid)`, not `said`) so that the regex engine scans
+    for the literal quickly; the lookbehind sees the text before `pos`, as `` does."""
+    literal = re.escape(start)
+    return re.compile(literal + r"(?<!\w" + literal + ")")
 
 
 class Literals:
-    """Which of many literals occur in a text, read from its words: a literal made of
-    letters can only occur inside one word, and a text's words repeat (memoised per
-    word), where testing each literal against the whole text took most of the time."""
+    """Which of many literals occur in a text, read from its tokens: a literal made of
+    letters can only occur inside one word, and a text's tokens repeat (memoised per
+    token), where testing each literal against the whole text took most of the time."""
 
     def __init__(self, literals: set[str]) -> None:
         # A literal with other characters ("according to", "n't") is searched for in the
@@ -220,20 +389,31 @@ class Literals:
         in_words = {n for n in literals if _WORD.fullmatch(n)}
         in_words |= {proxy for _, proxy in self.others if proxy is not None}
         self.in_words = tuple(sorted(in_words))
+        self._in_words = frozenset(in_words)
+        self._lengths = tuple(sorted({len(n) for n in in_words}))
         self._cache: dict[str, frozenset[str]] = {}
+
+    def _inside(self, word: str) -> frozenset[str]:
+        """The literals inside one word (or token), read from its substrings of the
+        literals' lengths: fewer tests than the literals for a word of ordinary length."""
+        literals, size = self._in_words, len(word)
+        if size > 40:  # a link or a run of digits: test each literal
+            return frozenset(n for n in self.in_words if n in word)
+        return frozenset(word[i:i + n] for i in range(size) for n in self._lengths
+                         if i + n <= size and word[i:i + n] in literals)
 
     def present(self, text: str) -> set[str]:
         """The literals that occur in the text (exactly those)."""
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()  # bounded: the vocabulary of a long crawl is unbounded
-        found: set[str] = set()
-        for word in set(_WORD.findall(text)):
-            inside = cache.get(word)
-            if inside is None:
-                inside = cache[word] = frozenset(n for n in self.in_words if n in word)
-            if inside:
-                found |= inside
+        # Read from the text's tokens between spaces ("trump's,"), found much faster than
+        # its words: a literal of word characters lies inside a word, and a word inside a
+        # token, as no space is a word character; what is inside a token is in the text.
+        words = set(text.split())
+        for word in words.difference(cache):
+            cache[word] = self._inside(word)
+        found: set[str] = set().union(*map(cache.__getitem__, words))
         found.update(n for n, proxy in self.others
                      if (proxy is None or proxy in found) and n in text)
         return found

@@ -38,14 +38,16 @@ WINDOW = 2  # sentences back in which the other side of a contact may be named
 
 NEAR = 60  # characters: how close a contact word must be to both sides beside a third leader
 
-_FLAG_NAMES = ("uncertain", "denial", "negation", "claim", "confirmed", "source", "assertion",
-               "sourcing", "media", "earlier", "planned", "past", "background", "hedge", "refusal",
-               "readout", "official", "question", "silence", "speaker_ru", "speaker_us")
-_POSITIONS = ("ru", "us", "other", "contact", "claim", "hedge")
+# sets: looked up for each cue hit of each article
+_FLAG_NAMES = frozenset({"uncertain", "denial", "negation", "claim", "confirmed", "source",
+                         "assertion", "sourcing", "media", "earlier", "planned", "past",
+                         "background", "hedge", "refusal", "readout", "official", "question",
+                         "silence", "speaker_ru", "speaker_us"})
+_POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge"})
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
-_SUPPRESSIBLE = ("contact", "contact_weak", "past", "refusal", "planned")
+_SUPPRESSIBLE = frozenset({"contact", "contact_weak", "past", "refusal", "planned"})
 
 
 @dataclass
