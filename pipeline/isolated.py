@@ -5,13 +5,22 @@ a page runs past its budget, or the pass is stopping, the child is killed and a 
 takes the next page. Such a page fails for a reason of ours and is retried next pass.
 One pool of workers, a child per core by default, serves the whole process
 (`shared_pool`): pages are read side by side on every core while the crawl's own thread
-fetches and stores; the daemon's passes reuse the children rather than paying their
-imports every pass, and a pass without pages starts none."""
+fetches and stores; the daemon's passes reuse the children, and a pass without pages
+starts none.
+
+The children are forked from a server process (multiprocessing's forkserver, never a
+fork of the threaded reactor) that imported the extractor and the classifier, compiled
+the cues and loaded the language model once (pipeline.preload): a child is ready in
+milliseconds instead of a second of CPU for each, at every start and after every kill.
+At exit the children and then the server are waited for, so that their CPU time is
+this process's children's (what bench/load_pass.py counts), not an orphan's."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import signal
@@ -29,6 +38,8 @@ log = logging.getLogger(__name__)
 PAGE_TIMEOUT = 30.0  # seconds of extraction and classification a page may take
 START_TIMEOUT = 120.0  # a new child's imports (trafilatura, the classifier) on a busy machine
 POLL = 0.2  # how often a waiting page looks whether the pass is stopping
+CHILD_NAME = "backchannel-extract"
+PRELOAD = "pipeline.preload"  # imported by the fork server: the children inherit it
 
 
 class PageBudgetExceeded(Exception):
@@ -49,6 +60,7 @@ class PageWorker:
         self._child: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._ready = False
+        self._directory: OutletDirectory | None = None  # the one the child holds
 
     def process(self, page: FetchedPage, directory: OutletDirectory,
                 timeout: float = PAGE_TIMEOUT,
@@ -62,7 +74,11 @@ class PageWorker:
                 self._spawn()
             self._wait_ready(stopping)
             body = page.body
-            self._conn.send((page, directory))
+            # The directory goes once per child (it is the pass's, the same for every
+            # page): pickled with each page it was a tenth of the pipe's cost.
+            known = directory is self._directory
+            self._conn.send((page, None if known else directory))
+            self._directory = directory
             started = time.monotonic()
             while not self._conn.poll(POLL):
                 if stopping():
@@ -90,12 +106,18 @@ class PageWorker:
             self._kill()
 
     def _spawn(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded reactor
+        context = _context()
         parent, child = context.Pipe()
-        self._child = context.Process(target=_serve, args=(child,),
-                                      name="backchannel-extract", daemon=True)
-        self._child.start()
-        child.close()
+        self._child = context.Process(target=_serve, args=(child,), name=CHILD_NAME,
+                                      daemon=True)
+        try:
+            self._child.start()  # the first start waits for the server's preloading
+        except (OSError, EOFError) as exc:  # the server could not start or died
+            parent.close()
+            self._child = None
+            raise PageBudgetExceeded(f"the extraction process did not start: {exc}") from None
+        finally:
+            child.close()
         self._conn, self._ready = parent, False
 
     def _wait_ready(self, stopping: Callable[[], bool]) -> None:
@@ -124,7 +146,7 @@ class PageWorker:
                 self._child.kill()
             self._child.join(5)
             self._conn.close()
-        self._child, self._conn, self._ready = None, None, False
+        self._child, self._conn, self._ready, self._directory = None, None, False, None
 
 
 class WorkerPool:
@@ -159,6 +181,33 @@ def pool_size(wanted: int) -> int:
 
 _shared: WorkerPool | None = None
 _shared_lock = threading.Lock()
+_stop_registered = False
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading PRELOAD; stopped at exit."""
+    global _stop_registered
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])  # read when the server starts
+    with _shared_lock:
+        if not _stop_registered:
+            atexit.register(stop_children)  # runs before multiprocessing's own exit hook
+            _stop_registered = True
+    return context
+
+
+def stop_children() -> None:
+    """Kill the extraction children, then stop the fork server and wait for it. The
+    server is the children's parent: until it is reaped, their CPU time and its own
+    are nobody's, and the server would outlive this process."""
+    for child in multiprocessing.active_children():
+        if child.name == CHILD_NAME:
+            child.kill()
+            child.join(5)
+    server = multiprocessing.forkserver._forkserver
+    stop = getattr(server, "_stop", None)  # CPython's own, which its tests use
+    if stop is not None:
+        stop()
 
 
 def shared_pool(size: int = 0) -> WorkerPool:
@@ -180,11 +229,13 @@ def _serve(conn: Connection) -> None:
     root.handlers[:] = [logging.NullHandler()]
     root.setLevel(logging.CRITICAL)
     conn.send(("ready", None))
+    directory: OutletDirectory | None = None
     while True:
         try:
-            page, directory = conn.recv()
+            page, sent = conn.recv()
         except (EOFError, OSError):
             return
+        directory = sent or directory
         try:
             processed = process(page, directory.outlet_for)
             processed.article.raw_page = b""
