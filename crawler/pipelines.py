@@ -19,7 +19,7 @@ from archive.db import DatabaseError, connect, error_line
 from archive.discovery import discovered_outlet, outlet_by_domain
 from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
-from archive.stories import assign_story, restory
+from archive.stories import assign_story, may_join_story, restory
 from extract.outlets import OutletDirectory
 from pipeline import FetchedPage, NotAnArticle, Processed
 from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, WorkerPool, shared_pool
@@ -164,7 +164,7 @@ class ArchivePipeline:
             if article.outlet in self.officials:  # the government's own word
                 set_official_stance(self.conn, result.article_id, processed.stance())
             assignment = None
-            if result.is_new:
+            if result.is_new and may_join_story(article.contact_story):
                 assignment = assign_story(self.conn, result.article_id)
             elif result.changed:  # its story follows the new text: stay, move or leave
                 assignment = restory(self.conn, result.article_id).joined
