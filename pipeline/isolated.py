@@ -27,11 +27,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from archive.store import ArticleRecord
 from extract.outlets import OutletDirectory
-from pipeline.page import FetchedPage
-from pipeline.process import NotAnArticle, Processed, process
+from pipeline.page import FetchedPage, NotAnArticle
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,17 @@ START_TIMEOUT = 120.0  # a new child's imports (trafilatura, the classifier) on 
 POLL = 0.2  # how often a waiting page looks whether the pass is stopping
 CHILD_NAME = "backchannel-extract"
 PRELOAD = "pipeline.preload"  # imported by the fork server: the children inherit it
+
+
+@dataclass
+class ReadPage:
+    """What a child makes of a page: the classified article (its raw page is the
+    parent's own) and, for an official outlet, its stance (Processed.stance). Not the
+    classifier's Classification, whose unpickling would import the classifier into the
+    crawl's process, which does not otherwise need it."""
+
+    article: ArticleRecord
+    stance: str | None
 
 
 class PageBudgetExceeded(Exception):
@@ -64,7 +76,7 @@ class PageWorker:
 
     def process(self, page: FetchedPage, directory: OutletDirectory,
                 timeout: float = PAGE_TIMEOUT,
-                stopping: Callable[[], bool] = _never) -> Processed:
+                stopping: Callable[[], bool] = _never) -> ReadPage:
         """`process(page, directory.outlet_for)` in the child, within `timeout` seconds.
         Raises NotAnArticle as `process` does, and PageBudgetExceeded when the page
         could not be done: its time ran out, or `stopping()` said the pass is being
@@ -160,7 +172,7 @@ class WorkerPool:
 
     def process(self, page: FetchedPage, directory: OutletDirectory,
                 timeout: float = PAGE_TIMEOUT,
-                stopping: Callable[[], bool] = _never) -> Processed:
+                stopping: Callable[[], bool] = _never) -> ReadPage:
         """As PageWorker.process, on the first worker free."""
         worker = self._idle.get()
         try:
@@ -223,6 +235,7 @@ def shared_pool(size: int = 0) -> WorkerPool:
 def _serve(conn: Connection) -> None:
     """The child: pages in, answers out, until the parent hangs up."""
     from extract import ExtractionLimit
+    from pipeline.process import process  # the fork server has imported it already
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     root = logging.getLogger()  # the parent logs what happened; libraries stay quiet
@@ -239,7 +252,8 @@ def _serve(conn: Connection) -> None:
         try:
             processed = process(page, directory.outlet_for)
             processed.article.raw_page = b""
-            answer: tuple[str, object] = ("ok", processed)
+            answer: tuple[str, object] = ("ok", ReadPage(processed.article,
+                                                         processed.stance()))
         except NotAnArticle as exc:
             answer = ("not", str(exc))
         except ExtractionLimit as exc:
