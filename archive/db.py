@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 
 from archive.embedded import embedded_database_url
@@ -82,6 +84,16 @@ def connect(settings: Settings | str, *, migrate_now: bool = True, autocommit: b
     if migrate_now:
         migrate(conn)
     return conn
+
+
+def atomic(conn: psycopg.Connection) -> AbstractContextManager:
+    """A transaction of its own, or, inside the caller's, the caller's: psycopg would
+    nest a savepoint, two more round trips per call, which only a caller that catches
+    the error and goes on in the same transaction needs (none of the callers of the
+    per-article writes that use this does: the crawl stores each article in one)."""
+    if conn.info.transaction_status == pq.TransactionStatus.INTRANS:
+        return nullcontext()
+    return conn.transaction()
 
 
 def ping(conn: psycopg.Connection) -> None:

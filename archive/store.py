@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from archive.db import atomic
+
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -252,11 +254,12 @@ def known_urls(conn: psycopg.Connection, urls: list[str]) -> set[str]:
 
 def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResult:
     """Insert or update one article by URL. Reports whether it is new, so that later
-    stages (stories, alerts) act only on what the archive had not seen."""
-    with conn.transaction():
-        outlet_id = upsert_outlet(conn, article.outlet)
+    stages (stories, alerts) act only on what the archive had not seen. Inside the
+    caller's transaction it takes no savepoint (`atomic`), and the outlet is made in
+    the same statement as the article: a crawl stores thousands of articles a pass."""
+    with atomic(conn):
         params = {
-            "url": article.url, "canonical_url": article.canonical_url, "outlet_id": outlet_id,
+            "url": article.url, "canonical_url": article.canonical_url,
             "outlet": article.outlet, "source_id": article.source_id, "title": article.title,
             "published_at": article.published_at, "text": article.text,
             "language": article.language, "authors": article.authors,
@@ -268,16 +271,22 @@ def store_article(conn: psycopg.Connection, article: ArticleRecord) -> StoreResu
             "evidence": article.evidence, "classifier_version": article.classifier_version,
             "extractor_version": article.extractor_version, "confidence": article.confidence,
         }
+        # the outlet as upsert_outlet makes it (its row is locked and returned whether
+        # it is new or not), in the article's own statement
         row = conn.execute(
-            """INSERT INTO articles (url, canonical_url, outlet_id, outlet, source_id, title,
+            """WITH outlet AS (
+                   INSERT INTO outlets (name, domains) VALUES (%(outlet)s, '{}')
+                   ON CONFLICT (name) DO UPDATE SET domains = outlets.domains
+                   RETURNING id)
+               INSERT INTO articles (url, canonical_url, outlet_id, outlet, source_id, title,
                    published_at, text, language, authors, site_name, http_status, content_type,
                    raw_page, content_sha256, feed_entry_ids, contact_story, call_status,
                    evidence, classifier_version, classified_at, extractor_version, confidence)
-               VALUES (%(url)s, %(canonical_url)s, %(outlet_id)s, %(outlet)s, %(source_id)s,
-                   %(title)s, %(published_at)s, %(text)s, %(language)s, %(authors)s,
-                   %(site_name)s, %(http_status)s, %(content_type)s, %(raw_page)s, %(sha)s,
-                   %(entry_ids)s, %(contact_story)s, %(call_status)s, %(evidence)s,
-                   %(classifier_version)s,
+               VALUES (%(url)s, %(canonical_url)s, (SELECT id FROM outlet), %(outlet)s,
+                   %(source_id)s, %(title)s, %(published_at)s, %(text)s, %(language)s,
+                   %(authors)s, %(site_name)s, %(http_status)s, %(content_type)s,
+                   %(raw_page)s, %(sha)s, %(entry_ids)s, %(contact_story)s, %(call_status)s,
+                   %(evidence)s, %(classifier_version)s,
                    CASE WHEN %(classifier_version)s::text IS NULL THEN NULL ELSE now() END,
                    %(extractor_version)s, %(confidence)s)
                ON CONFLICT (url) DO NOTHING

@@ -56,6 +56,13 @@ def _earlier(a: Item, b: Item) -> bool:
     return (a.at, a.id) < (b.at, b.id)
 
 
+def may_join_story(contact_story: bool | None) -> bool:
+    """Whether an article so classified can be in a story at all (`qualifies` in
+    _ITEM_SQL needs contact_story): a caller that knows the classification asks this
+    before assign_story takes the story lock and reads the article back."""
+    return bool(contact_story)
+
+
 def assign_story(conn: psycopg.Connection, article_id: int) -> Assignment | None:
     """Put a classified article into its story (new or existing), marking it a copy when
     another outlet published the same text earlier. None when the article is not a

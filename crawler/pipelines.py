@@ -19,10 +19,10 @@ from archive.db import DatabaseError, connect, error_line
 from archive.discovery import discovered_outlet, outlet_by_domain
 from archive.officials import mark_official_outlets, set_official_stance
 from archive.store import store_article
-from archive.stories import assign_story, restory
+from archive.stories import assign_story, may_join_story, restory
 from extract.outlets import OutletDirectory
-from pipeline import FetchedPage, NotAnArticle, Processed
-from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, WorkerPool, shared_pool
+from pipeline import FetchedPage, NotAnArticle
+from pipeline.isolated import PAGE_TIMEOUT, PageBudgetExceeded, ReadPage, WorkerPool, shared_pool
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class ArchivePipeline:
             return item
         report = self.crawler.spider.report
         try:
-            processed = await asyncio.get_running_loop().run_in_executor(
+            read = await asyncio.get_running_loop().run_in_executor(
                 self.waiter, self.worker.process, item, self.directory, self.page_timeout,
                 self._stopping)
         except NotAnArticle as exc:
@@ -125,7 +125,7 @@ class ArchivePipeline:
             return item
         for attempt in (1, 2):
             try:
-                result, assignment, alerts = self._store(processed, item)
+                result, assignment, alerts = self._store(read, item)
                 break
             except psycopg.Error as exc:  # the server went away, the disk is full…
                 reconnected = self._reconnect_if_broken()
@@ -139,7 +139,7 @@ class ArchivePipeline:
                 return self._not_stored(item, report, exc, with_traceback=True)
         if assignment is not None and assignment.joined_now:
             report.story_joins.append(assignment)
-        outlet = processed.article.outlet
+        outlet = read.article.outlet
         for alert_id in alerts:
             report.alerts.append(alert_id)
             log.info("alert %d: %s reports a call in story %d: %s", alert_id, outlet,
@@ -153,18 +153,18 @@ class ArchivePipeline:
             report.articles_changed += 1
         return item
 
-    def _store(self, processed: Processed, page: FetchedPage):
+    def _store(self, read: ReadPage, page: FetchedPage):
         """The article, its story and its alerts, in one transaction: all or nothing."""
-        article = processed.article
+        article = read.article
         alerts: list[int] = []
         with self.conn.transaction():
             if not self.directory.listed(page.url):
                 article.outlet = self._unlisted_outlet(article, page)
             result = store_article(self.conn, article)
             if article.outlet in self.officials:  # the government's own word
-                set_official_stance(self.conn, result.article_id, processed.stance())
+                set_official_stance(self.conn, result.article_id, read.stance)
             assignment = None
-            if result.is_new:
+            if result.is_new and may_join_story(article.contact_story):
                 assignment = assign_story(self.conn, result.article_id)
             elif result.changed:  # its story follows the new text: stay, move or leave
                 assignment = restory(self.conn, result.article_id).joined

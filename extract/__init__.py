@@ -6,6 +6,6 @@ from extract.article import Extracted, ExtractionLimit, extract
 
 # Stored with each article, so that `reprocess` redoes what an older extractor made.
 # Raise it whenever a change to extraction can change an article's fields.
-EXTRACTOR_VERSION = "extract-2"
+EXTRACTOR_VERSION = "extract-3"
 
 __all__ = ["EXTRACTOR_VERSION", "Extracted", "ExtractionLimit", "extract"]

@@ -29,6 +29,7 @@ from extract.meta import (
 from extract.text import (
     drop_edge_boilerplate,
     drop_leading_title,
+    has_prose,
     prose_length,
     shingle_overlap,
     strip_site_name,
@@ -179,7 +180,7 @@ def article_text(tree: HtmlElement, url: str | None, ld: ArticleData) -> str:
     if ld.body and complete_json_ld_body(ld.body, text):
         return ld.body
     # Menu entries and link lists with not one sentence among them: no article.
-    return text if prose_length(text) else ""
+    return text if has_prose(text) else ""
 
 
 def page_titles(tree: HtmlElement) -> list[str]:

@@ -26,6 +26,11 @@ _ISO_LIKE = re.compile(
 )
 # Enough text for py3langid to be reliable; below it the page's declaration is used.
 MIN_DETECTION_TEXT = 80
+# py3langid reads this much of the text: its byte-by-byte walk cost 1.6 ms a page on
+# 2,000 characters (a third of extraction), 0.5 ms on 600; on 1,197 real texts in
+# 20 languages (the corpus, the extraction benchmark, feed articles) the first 400
+# characters already gave the language the first 2,000 did, every time.
+DETECTION_TEXT = 600
 
 
 def meta_dates(tree: HtmlElement) -> list[str]:
@@ -96,5 +101,5 @@ def detect_language(text: str) -> str | None:
     is long enough to be trusted."""
     if len(text) < MIN_DETECTION_TEXT:
         return None
-    lang, _ = py3langid.classify(text[:2000])
+    lang, _ = py3langid.classify(text[:DETECTION_TEXT])
     return lang or None

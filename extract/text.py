@@ -27,6 +27,11 @@ def prose_length(text: str) -> int:
     return sum(len(line) for line in text.split("\n") if is_prose(line))
 
 
+def has_prose(text: str) -> bool:
+    """Whether any line reads as a sentence (prose_length > 0), from the first one on."""
+    return any(is_prose(line) for line in text.split("\n"))
+
+
 def is_prose(line: str) -> bool:
     """A sentence rather than a label: enough words, and either a sentence's closing
     punctuation or the length of one (a headline link has neither)."""

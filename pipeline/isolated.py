@@ -5,30 +5,53 @@ a page runs past its budget, or the pass is stopping, the child is killed and a 
 takes the next page. Such a page fails for a reason of ours and is retried next pass.
 One pool of workers, a child per core by default, serves the whole process
 (`shared_pool`): pages are read side by side on every core while the crawl's own thread
-fetches and stores; the daemon's passes reuse the children rather than paying their
-imports every pass, and a pass without pages starts none."""
+fetches and stores; the daemon's passes reuse the children, and a pass without pages
+starts none.
+
+The children are forked from a server process (multiprocessing's forkserver, never a
+fork of the threaded reactor) that imported the extractor and the classifier, compiled
+the cues and loaded the language model once (pipeline.preload): a child is ready in
+milliseconds instead of a second of CPU for each, at every start and after every kill.
+At exit the children and then the server are waited for, so that their CPU time is
+this process's children's (what bench/load_pass.py counts), not an orphan's."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from archive.store import ArticleRecord
 from extract.outlets import OutletDirectory
-from pipeline.page import FetchedPage
-from pipeline.process import NotAnArticle, Processed, process
+from pipeline.page import FetchedPage, NotAnArticle
 
 log = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 30.0  # seconds of extraction and classification a page may take
 START_TIMEOUT = 120.0  # a new child's imports (trafilatura, the classifier) on a busy machine
 POLL = 0.2  # how often a waiting page looks whether the pass is stopping
+CHILD_NAME = "backchannel-extract"
+PRELOAD = "pipeline.preload"  # imported by the fork server: the children inherit it
+
+
+@dataclass
+class ReadPage:
+    """What a child makes of a page: the classified article (its raw page is the
+    parent's own) and, for an official outlet, its stance (Processed.stance). Not the
+    classifier's Classification, whose unpickling would import the classifier into the
+    crawl's process, which does not otherwise need it."""
+
+    article: ArticleRecord
+    stance: str | None
 
 
 class PageBudgetExceeded(Exception):
@@ -49,10 +72,11 @@ class PageWorker:
         self._child: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._ready = False
+        self._directory: OutletDirectory | None = None  # the one the child holds
 
     def process(self, page: FetchedPage, directory: OutletDirectory,
                 timeout: float = PAGE_TIMEOUT,
-                stopping: Callable[[], bool] = _never) -> Processed:
+                stopping: Callable[[], bool] = _never) -> ReadPage:
         """`process(page, directory.outlet_for)` in the child, within `timeout` seconds.
         Raises NotAnArticle as `process` does, and PageBudgetExceeded when the page
         could not be done: its time ran out, or `stopping()` said the pass is being
@@ -62,7 +86,11 @@ class PageWorker:
                 self._spawn()
             self._wait_ready(stopping)
             body = page.body
-            self._conn.send((page, directory))
+            # The directory goes once per child (it is the pass's, the same for every
+            # page): pickled with each page it was a tenth of the pipe's cost.
+            known = directory is self._directory
+            self._conn.send((page, None if known else directory))
+            self._directory = directory
             started = time.monotonic()
             while not self._conn.poll(POLL):
                 if stopping():
@@ -90,12 +118,18 @@ class PageWorker:
             self._kill()
 
     def _spawn(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded reactor
+        context = _context()
         parent, child = context.Pipe()
-        self._child = context.Process(target=_serve, args=(child,),
-                                      name="backchannel-extract", daemon=True)
-        self._child.start()
-        child.close()
+        self._child = context.Process(target=_serve, args=(child,), name=CHILD_NAME,
+                                      daemon=True)
+        try:
+            self._child.start()  # the first start waits for the server's preloading
+        except (OSError, EOFError) as exc:  # the server could not start or died
+            parent.close()
+            self._child = None
+            raise PageBudgetExceeded(f"the extraction process did not start: {exc}") from None
+        finally:
+            child.close()
         self._conn, self._ready = parent, False
 
     def _wait_ready(self, stopping: Callable[[], bool]) -> None:
@@ -124,7 +158,7 @@ class PageWorker:
                 self._child.kill()
             self._child.join(5)
             self._conn.close()
-        self._child, self._conn, self._ready = None, None, False
+        self._child, self._conn, self._ready, self._directory = None, None, False, None
 
 
 class WorkerPool:
@@ -138,7 +172,7 @@ class WorkerPool:
 
     def process(self, page: FetchedPage, directory: OutletDirectory,
                 timeout: float = PAGE_TIMEOUT,
-                stopping: Callable[[], bool] = _never) -> Processed:
+                stopping: Callable[[], bool] = _never) -> ReadPage:
         """As PageWorker.process, on the first worker free."""
         worker = self._idle.get()
         try:
@@ -159,6 +193,33 @@ def pool_size(wanted: int) -> int:
 
 _shared: WorkerPool | None = None
 _shared_lock = threading.Lock()
+_stop_registered = False
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading PRELOAD; stopped at exit."""
+    global _stop_registered
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])  # read when the server starts
+    with _shared_lock:
+        if not _stop_registered:
+            atexit.register(stop_children)  # runs before multiprocessing's own exit hook
+            _stop_registered = True
+    return context
+
+
+def stop_children() -> None:
+    """Kill the extraction children, then stop the fork server and wait for it. The
+    server is the children's parent: until it is reaped, their CPU time and its own
+    are nobody's, and the server would outlive this process."""
+    for child in multiprocessing.active_children():
+        if child.name == CHILD_NAME:
+            child.kill()
+            child.join(5)
+    server = multiprocessing.forkserver._forkserver
+    stop = getattr(server, "_stop", None)  # CPython's own, which its tests use
+    if stop is not None:
+        stop()
 
 
 def shared_pool(size: int = 0) -> WorkerPool:
@@ -174,21 +235,25 @@ def shared_pool(size: int = 0) -> WorkerPool:
 def _serve(conn: Connection) -> None:
     """The child: pages in, answers out, until the parent hangs up."""
     from extract import ExtractionLimit
+    from pipeline.process import process  # the fork server has imported it already
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     root = logging.getLogger()  # the parent logs what happened; libraries stay quiet
     root.handlers[:] = [logging.NullHandler()]
     root.setLevel(logging.CRITICAL)
     conn.send(("ready", None))
+    directory: OutletDirectory | None = None
     while True:
         try:
-            page, directory = conn.recv()
+            page, sent = conn.recv()
         except (EOFError, OSError):
             return
+        directory = sent or directory
         try:
             processed = process(page, directory.outlet_for)
             processed.article.raw_page = b""
-            answer: tuple[str, object] = ("ok", processed)
+            answer: tuple[str, object] = ("ok", ReadPage(processed.article,
+                                                         processed.stance()))
         except NotAnArticle as exc:
             answer = ("not", str(exc))
         except ExtractionLimit as exc:

@@ -6,9 +6,12 @@ import re
 import struct
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 256
 SEED = 1
@@ -93,6 +96,10 @@ def shingles(text: str) -> set[str]:
 
 
 def minhash(items: Iterable[str]) -> MinHash:
+    # Imported here: datasketch imports scipy, half a second of CPU at every start of a
+    # crawl, and only an article that reports a contact needs a signature.
+    from datasketch import MinHash
+
     mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     mh.update_batch([item.encode("utf-8") for item in items])
     return mh

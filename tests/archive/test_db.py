@@ -78,6 +78,24 @@ def test_store_reports_new_unchanged_and_changed(db):
     assert decompress_page(row["raw_page"]).startswith(b"<html>Other")
 
 
+def test_store_inside_a_transaction_is_part_of_it(db):
+    """Within the caller's transaction (the crawl's article, story and alerts) the
+    article and its new outlet are made in one statement and share the transaction's
+    fate: nothing of them stays when it rolls back, both when it commits."""
+    with pytest.raises(RuntimeError), db.transaction():
+        store_article(db, article())
+        raise RuntimeError("the story could not be stored")
+    assert db.execute("SELECT count(*) AS n FROM articles").fetchone()["n"] == 0
+    assert db.execute("SELECT count(*) AS n FROM outlets").fetchone()["n"] == 0
+    with db.transaction():
+        first = store_article(db, article())
+        second = store_article(db, article(url="https://news.example.org/b"))
+    rows = db.execute("SELECT a.id, o.name FROM articles a JOIN outlets o "
+                      "ON o.id = a.outlet_id ORDER BY a.id").fetchall()
+    assert [(r["id"], r["name"]) for r in rows] == [(first.article_id, "Example"),
+                                                    (second.article_id, "Example")]
+
+
 def test_full_text_index_finds_stemmed_words(db):
     store_article(db, ArticleRecord(url="https://x.example/1", outlet="X", language="en",
                                     title="Kremlin declines to confirm call",
