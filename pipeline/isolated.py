@@ -241,7 +241,8 @@ def _serve(conn: Connection) -> None:
     root = logging.getLogger()  # the parent logs what happened; libraries stay quiet
     root.handlers[:] = [logging.NullHandler()]
     root.setLevel(logging.CRITICAL)
-    conn.send(("ready", None))
+    if not _answer(conn, ("ready", None)):
+        return
     directory: OutletDirectory | None = None
     while True:
         try:
@@ -264,4 +265,15 @@ def _serve(conn: Connection) -> None:
             answer = ("limit", "page too large to be read in memory")
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on
             answer = ("error", f"{type(exc).__name__}: {exc}")
+        if not _answer(conn, answer):
+            return
+
+
+def _answer(conn: Connection, answer: tuple[str, object]) -> bool:
+    """Send to the parent; False when it has hung up (a crawl stopped or killed while
+    this child started or worked), which ends the child quietly, with no traceback."""
+    try:
         conn.send(answer)
+    except OSError:  # BrokenPipeError, ConnectionResetError
+        return False
+    return True

@@ -4,7 +4,10 @@ page read by a new child, and nothing left running (or unaccounted) at the end."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -13,6 +16,8 @@ from extract.outlets import OutletDirectory
 from pipeline.isolated import PageBudgetExceeded, PageWorker, stop_children
 from pipeline.page import FetchedPage
 from pipeline.preload import WARM_UP_PAGE
+
+ROOT = Path(__file__).resolve().parents[2]
 
 URL = "http://127.0.0.1:9/ferry.html"
 SLOW = (b"<html><head><title>Slow</title></head><body>"
@@ -81,3 +86,18 @@ def test_stopping_waits_for_the_children_and_their_server(worker):
     # reaped by this process: nothing keeps running, and their CPU time is counted in
     # this process's children's (what bench/load_pass.py measures)
     assert fork_servers() == []
+
+
+def test_a_child_whose_crawl_has_gone_ends_quietly():
+    # A crawl killed or stopped while a child starts: the child finds the pipe closed
+    # when it says it is ready, and must end without printing a traceback, which a
+    # user would see in the crawl's log (it was seen in a SIGKILL test).
+    script = ("import multiprocessing as mp\n"
+              "from pipeline.isolated import _serve\n"
+              "ours, theirs = mp.Pipe()\n"
+              "ours.close()\n"
+              "_serve(theirs)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr, done.stderr
