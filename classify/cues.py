@@ -59,6 +59,7 @@ _PUNCT = str.maketrans(
         "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2011": "-", "\u00a0": " ", "\u200b": "",
         "\u00ad": "", "\n": " ", "\r": " ", "\t": " ",
         "\u00df": "ss",  # German sharp s: cues spell "ausserte", pages "äußerte"
+        "\u0131": "i",  # Turkish dotless i: cues spell "dogrulamadi", pages "doğrulamadı"
     }
 )
 # str.translate with a dict is slow on non-ASCII text (most of normalize's time); one
