@@ -397,11 +397,10 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     if denied is not None:
         return "unconfirmed", denied
     told = [m for m in mentions if m.status not in (BACKGROUND, PLANNED, REFUSED)]
-    silence_only = not any(m.facts.flags & {"past", "assertion", CLAIM, "media", SOURCED}
-                           for m in told)
+    spoken_of = any(m.facts.flags & _SPOKEN_OF for m in told)  # as having happened
     silent = [m for m in told if m.status == CLAIM and SILENCE in m.facts.flags
               and (m.facts.ru or m.facts.us)]
-    if (silent and any(m.facts.flags & {"past", "assertion", CLAIM} for m in told)
+    if (silent and any(m.facts.flags & _TOLD for m in told)
             and not any(m.facts.flags & _VOUCHED for m in told)):
         # one side's speaker tells of it, the other side says nothing, no readout: a claim
         return "unconfirmed", _evidence(silent)
@@ -433,7 +432,7 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
             return "unconfirmed", first(refusal)
     # a side's silence weighs as a claim only beside something told of as having happened
     claim = sum(_weight(m.position) for m in by_status.get(CLAIM, [])
-                if m.facts.flags & {CLAIM, "media"} or not silence_only)
+                if m.facts.flags & {CLAIM, "media"} or spoken_of)
     reported = sum(_reported_weight(m) for m in by_status.get(REPORTED, []))
     planned = sum(_weight(m.position)
                   for m in by_status.get(PLANNED, []) + by_status.get(REFUSED, []))
@@ -456,9 +455,12 @@ def decide(mentions: list[Mention]) -> tuple[str, Mention | None]:
     return "none", None
 
 
-# What vouches for a contact beyond one speaker's word: a readout, a confirmation, an
-# official source on the record.
-_VOUCHED = {"readout", CONFIRMED, "source"}
+# A speaker tells of the contact as having happened; with the press and anonymous
+# sources, it is spoken of so; what vouches for it beyond one speaker's word: a readout,
+# a confirmation, an official source on the record.
+_TOLD = frozenset({"past", "assertion", CLAIM})
+_SPOKEN_OF = _TOLD | {"media", SOURCED}
+_VOUCHED = frozenset({"readout", CONFIRMED, "source"})
 _SAYS_IT_HAPPENED = {"past", "readout", "assertion", SOURCED, DENIAL, NEGATION}
 
 
