@@ -20,8 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from extract.outlets import OutletDirectory  # noqa: E402
 from pipeline.isolated import WorkerPool, pool_size  # noqa: E402
-from pipeline.page import FetchedPage  # noqa: E402
-from pipeline.process import NotAnArticle  # noqa: E402
+from pipeline.page import FetchedPage, NotAnArticle  # noqa: E402
 
 
 def pages(shared: Path) -> list[FetchedPage]:

@@ -13,7 +13,7 @@ from archive.store import ArticleRecord
 from classify import CLASSIFIER_VERSION, Classification, classify
 from extract import EXTRACTOR_VERSION, extract
 from extract.charset import looks_like_html, plausible_date
-from pipeline.page import FetchedPage, NotAnArticle  # noqa: F401 - callers import it here
+from pipeline.page import FetchedPage, NotAnArticle
 
 MIN_ARTICLE_WORDS = 40
 HTML_TYPES = ("text/html", "application/xhtml+xml")

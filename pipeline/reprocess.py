@@ -30,8 +30,8 @@ from archive.reprocess import (
 from archive.stories import restory, split_story
 from classify import CLASSIFIER_VERSION, Classification, classify
 from extract import EXTRACTOR_VERSION
-from pipeline.page import FetchedPage
-from pipeline.process import NotAnArticle, process, stored_confidence
+from pipeline.page import FetchedPage, NotAnArticle
+from pipeline.process import process, stored_confidence
 
 log = logging.getLogger(__name__)
 
