@@ -140,7 +140,9 @@ def test_postgres_restarts_in_the_middle_of_a_pass_leave_nothing_half_written(
     room = Newsroom()
     try:
         sites = {name: room.site(name) for name in OUTLETS[:3]}
-        publisher = Publisher(sites, page_delay=0.4, feed_delay={third: 5.0},
+        # pages 1 s apart: the first outage (1 s) must find pages arriving, and the
+        # extraction children, ready from their preloaded server, store a page fast
+        publisher = Publisher(sites, page_delay=1.0, feed_delay={third: 5.0},
                               page_delays={third: 3.0})
         for index in range(4):
             for outlet in OUTLETS[:3]:
