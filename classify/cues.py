@@ -46,6 +46,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "past": ("status", "past"),
     "question": ("status", "question"),
     "background": ("status", "background"),
+    "dating": ("status", "dating"),
     "hedge": ("status", "hedge"),
     "refusal": ("status", "refusal"),
     "readout": ("status", "readout"),

@@ -43,7 +43,7 @@ _FLAG_NAMES = frozenset({"uncertain", "denial", "negation", "claim", "confirmed"
                          "assertion", "sourcing", "media", "earlier", "planned", "past",
                          "background", "hedge", "refusal", "readout", "official", "question",
                          "silence", "speaker_ru", "speaker_us"})
-_POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge"})
+_POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "dating"})
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
@@ -115,7 +115,20 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
     for f in facts:
         _scope_claims(f)
         _scope_hedges(f)
+        _scope_dating(f)
     return facts
+
+
+def _scope_dating(f: Facts) -> None:
+    """A contact that dates other news ("a day after Trump spoke with Putin, oil rose";
+    "weeks after their summit") is background only when it is the sentence's only
+    contact: "Trump spoke with Putin on Tuesday, weeks after their summit" tells a new one."""
+    spans = f.positions.get("dating")
+    if not spans:
+        return
+    contacts = f.positions.get("contact", [])
+    if all(any(a <= k[0] and k[1] <= b for a, b in spans) for k in contacts):
+        f.flags.add(BACKGROUND)
 
 
 def _scope_hedges(f: Facts) -> None:
