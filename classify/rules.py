@@ -75,6 +75,7 @@ class Mention:
     status: str
     facts: Facts
     heading: bool = False  # a headline or subhead inside the text
+    aside: bool = False  # in an article whose title is a third leader's contact
 
 
 def _overlaps(span: tuple[int, int], blocked: list[tuple[int, int]]) -> bool:
@@ -287,11 +288,19 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
     mentioned = [False] * len(norms)
     mentions = []
     offset = 1 if title else 0
+    opens_on_other = False
     for i in range(len(norms)):
+        if i == 1 and title:
+            opens_on_other = _opens_on_other_contact(facts[0], mentioned[0])
         if not _is_contact_sentence(i, facts, mentioned):
             continue
         mentioned[i] = True
-        status = status_of(facts[i].flags)
+        flags = facts[i].flags
+        if UNCERTAIN in flags and not (facts[i].contact or facts[i].contact_weak):
+            # "The Kremlin has not yet confirmed it.": with no contact word, "not yet"
+            # is about the confirming, not a contact still ahead
+            flags = flags - {PLANNED}
+        status = status_of(flags)
         previous = mentions[-1] if mentions else None
         if (previous is not None and previous.position == i - offset - 1
                 and previous.status == BACKGROUND and status in (REPORTED, CONFIRMED)
@@ -299,8 +308,17 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
             # "The presidents last spoke in May. It was their first call in years." goes on
             # about the older contact
             status = BACKGROUND
-        mentions.append(Mention(i - offset, originals[i], status, facts[i], headings[i]))
+        mentions.append(Mention(i - offset, originals[i], status, facts[i], headings[i],
+                               aside=opens_on_other))
     return mentions
+
+
+def _opens_on_other_contact(title: Facts, title_mentioned: bool) -> bool:
+    """The title tells a contact with a third leader ("Merz spoke with Trump"): the
+    article's subject is that contact. (A first sentence is no such guide: it may be a
+    subtitle on a side point.)"""
+    return (not title_mentioned and title.other and (title.contact or title.contact_weak)
+            and (title.ru or title.us))
 
 
 _SIDES = ("ru", "us")
@@ -377,10 +395,12 @@ def is_contact_story(mentions: list[Mention]) -> bool:
     if any(m.position < 0 for m in mentions):
         return True  # the headline states the subject, even a denial or an older call
     # a plan named beside a third leader ("spoke with Zelensky, before the planned
-    # summit with Putin") is that leader's story's context, not its subject; an open
+    # summit with Putin"), or in an article whose title is a third leader's contact, is
+    # that leader's story's context, not its subject; an open
     # question ("did not say whether he would call Putin") is nobody's plan
     counted = [m for m in mentions if m.status != BACKGROUND
-               and not (m.status == PLANNED and (m.facts.other or QUESTION in m.facts.flags))]
+               and not (m.status == PLANNED
+                        and (m.facts.other or m.aside or QUESTION in m.facts.flags))]
     if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
     return len(counted) >= MIN_MENTIONS
