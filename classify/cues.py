@@ -47,6 +47,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "question": ("status", "question"),
     "background": ("status", "background"),
     "dating": ("status", "dating"),
+    "long_ago": ("status", "long_ago"),
     "hedge": ("status", "hedge"),
     "refusal": ("status", "refusal"),
     "readout": ("status", "readout"),

@@ -42,7 +42,7 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 _FLAG_NAMES = frozenset({"uncertain", "denial", "negation", "claim", "confirmed", "source",
                          "assertion", "sourcing", "media", "earlier", "planned", "past",
                          "background", "hedge", "refusal", "readout", "official", "question",
-                         "silence", "speaker_ru", "speaker_us"})
+                         "silence", "speaker_ru", "speaker_us", "long_ago"})
 _POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "dating"})
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
@@ -237,6 +237,11 @@ def _near_both(f: Facts) -> bool:
     return False
 
 
+# Who tells of a contact: an older contact someone now claims, reveals or confirms is news.
+_ATTRIBUTED = frozenset({CLAIM, SOURCED, "media", "assertion", SILENCE, CONFIRMED, "source",
+                         "official", "readout", DENIAL, NEGATION, UNCERTAIN})
+
+
 def status_of(flags: set[str]) -> str:
     """The status class of one contact sentence from its cue flags."""
     planned_only = PLANNED in flags and "past" not in flags and "readout" not in flags
@@ -257,6 +262,8 @@ def status_of(flags: set[str]) -> str:
             return PLANNED if planned_only else refusal
     if BACKGROUND in flags:
         return BACKGROUND
+    if "long_ago" in flags and not flags & _ATTRIBUTED:
+        return BACKGROUND  # "the call they held three weeks ago", told as known fact
     if "readout" in flags:
         return CONFIRMED
     if planned_only:
