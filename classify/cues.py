@@ -75,7 +75,7 @@ def _unify_punctuation(text: str) -> str:
 
 
 _MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
-                    r"\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+                    r"\u06d6-\u06ed\u093c\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Article spinners and broken HTML decoding leave "&&" where quotes and apostrophes were.
 _SPUN_APOSTROPHE = re.compile(r"(\w)\s*&\s*&?\s*(s|t|re|ll|ve|d|m)\b")
 _SPUN_QUOTE = re.compile(r"&\s?&")

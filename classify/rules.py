@@ -47,7 +47,8 @@ _POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "datin
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
-_SUPPRESSIBLE = frozenset({"contact", "contact_weak", "past", "refusal", "planned"})
+_SUPPRESSIBLE = frozenset({"contact", "contact_weak", "past", "refusal", "planned",
+                          "readout"})
 
 
 @dataclass
