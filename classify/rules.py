@@ -400,8 +400,8 @@ def _weight(position: int) -> float:
 
 def is_contact_story(mentions: list[Mention]) -> bool:
     """Mainly about a contact: one in the title or lead, or several in the article."""
-    if any(m.position < 0 for m in mentions):
-        return True  # the headline states the subject, even a denial or an older call
+    if any(m.position < 0 and m.status != BACKGROUND for m in mentions):
+        return True  # the headline states the subject, even a denial
     # a plan named beside a third leader ("spoke with Zelensky, before the planned
     # summit with Putin"), or in an article whose title is a third leader's contact, is
     # that leader's story's context, not its subject; an open
