@@ -322,11 +322,11 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
 
 
 def _opens_on_other_contact(title: Facts, title_mentioned: bool) -> bool:
-    """The title tells a contact with a third leader ("Merz spoke with Trump"): the
-    article's subject is that contact. (A first sentence is no such guide: it may be a
-    subtitle on a side point.)"""
+    """The title tells a contact with a third leader ("Merz spoke with Trump") and names
+    only one side: the article's subject is that contact. (A first sentence is no such
+    guide: it may be a subtitle on a side point.)"""
     return (not title_mentioned and title.other and (title.contact or title.contact_weak)
-            and (title.ru or title.us))
+            and (title.ru or title.us) and not (title.ru and title.us))
 
 
 _SIDES = ("ru", "us")
