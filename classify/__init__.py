@@ -87,12 +87,13 @@ def classify(
     cues: Cues | Path | str | None = None,
     model: Model | Path | str | bool | None = None,
 ) -> Classification:
-    """Label one article. `language` is accepted for callers that know it; the cues of
-    all languages are applied regardless, since pages mix languages and detectors err.
-    `cues` may be compiled Cues or the path of a cue file (default: the shipped one).
-    `model` may be a Model, the path of a weights file (default: the shipped one) or
-    False for the rules alone (confidence 1.0, as before the learned layer)."""
-    del language  # all cue languages are applied; see the docstring
+    """Label one article. The cues of all languages are applied whatever `language`
+    says, since pages mix languages and detectors err; a `language` (ISO code, as
+    extraction detects it) the cues do not read caps the confidence, as an unread
+    script does. `cues` may be compiled Cues or the path of a cue file (default: the
+    shipped one). `model` may be a Model, the path of a weights file (default: the
+    shipped one) or False for the rules alone (confidence 1.0, as before the learned
+    layer)."""
     compiled = cues if isinstance(cues, Cues) else load_cues(cues)
     title = title.strip() if isinstance(title, str) and title.strip() else None
     mentions = []
@@ -113,9 +114,16 @@ def classify(
             story, status = label != "not_story", ("none" if label == "not_story" else label)
             evidence = _evidence_for(status, mentions) if story else None
     confidence = probs.get(label, 0.0)
-    if coverage < 0.5:
-        confidence = min(confidence, UNCOVERED_CAP)  # a script the cues cannot read
+    if coverage < 0.5 or not _reads(compiled, language):
+        confidence = min(confidence, UNCOVERED_CAP)  # a script or language not read
     return _result(story, status, evidence, round(confidence, 4))
+
+
+def _reads(cues: Cues, language: str | None) -> bool:
+    """Whether the cues read this language ("pt-BR" is "pt"); unknown counts as read."""
+    if not language:
+        return True
+    return language.split("-")[0].split("_")[0].lower() in cues.languages
 
 
 def _model(model):

@@ -344,6 +344,9 @@ class Cues:
     furniture: re.Pattern[str]
     abbreviations: frozenset[str]
     source: str
+    # Languages the cues read: those with cues in every category that decides a status
+    # (READ_CATEGORIES); in the others the rules see a few names and guess.
+    languages: frozenset[str] = frozenset()
     # The furniture rules split for speed: those anchored at the start of the line (tried
     # there only) and the others; together they say what `furniture.search` says.
     furniture_at_start: re.Pattern[str] = re.compile(r"(?!x)x")
@@ -397,6 +400,18 @@ def _add_all(index: PhraseIndex, category: str, phrases: list[str], where: str) 
         index.add(category, phrase, regex)
 
 
+# The cue tables a language needs to be read: contact words and each kind of status.
+READ_CATEGORIES = ("contact", "uncertain", "denial", "negation", "claim", "silence",
+                   "planned", "refusal", "past")
+
+
+def _read_languages(data: dict) -> frozenset[str]:
+    sections = [data.get(CATEGORIES[c][0], {}).get(CATEGORIES[c][1], {})
+                for c in READ_CATEGORIES]
+    langs = set.intersection(*(set(s) for s in sections)) if sections else set()
+    return frozenset(langs - {"any"})
+
+
 def compile_cues(data: dict, source: str = "<memory>") -> Cues:
     """Build Cues from the parsed TOML of a cue file."""
     index = PhraseIndex()
@@ -434,6 +449,7 @@ def compile_cues(data: dict, source: str = "<memory>") -> Cues:
         furniture_guard=tuple(sorted(guard)) if guard is not None else None,
         abbreviations=abbreviations,
         source=source,
+        languages=_read_languages(data),
     )
 
 

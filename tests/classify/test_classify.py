@@ -107,6 +107,25 @@ def test_a_language_without_cues_gets_a_low_confidence():
     assert CLASSIFIER_VERSION.startswith("rules-") and "+cues-" in CLASSIFIER_VERSION
 
 
+def test_a_latin_script_language_the_cues_do_not_read_is_capped_too():
+    # Dutch is Latin script, so the script alone does not say the cues cannot read it:
+    # the detected language does. The same text said to be English keeps its confidence.
+    title = "Poetin en Trump spraken dinsdag telefonisch"
+    text = ("Vladimir Poetin en Donald Trump hebben dinsdag een telefoongesprek gevoerd, "
+            "meldt het Kremlin. Het Witte Huis heeft het gesprek nog niet bevestigd.")
+    unread = classify(title, text, "nl")
+    assert unread.contact_story and unread.confidence <= 0.3
+    assert classify(title, text, "nl-BE").confidence <= 0.3
+    assert classify(title, text, None).confidence > 0.3  # no language known: not capped
+
+
+def test_the_cues_read_every_language_of_the_corpora():
+    # each needs cues of every kind of status, not only names
+    read = load_cues().languages
+    assert {"en", "ru", "uk", "de", "fr", "es", "it", "tr", "pl", "ar", "hu", "hi"} <= read
+    assert "nl" not in read and "any" not in read
+
+
 def test_every_script_the_cues_are_written_in_counts_as_covered():
     # A language with cues must not be capped like one without: every letter of the
     # cue file lies in a script the confidence counts as read.
