@@ -43,7 +43,7 @@ _FLAG_NAMES = frozenset({"uncertain", "denial", "negation", "claim", "confirmed"
                          "assertion", "sourcing", "media", "earlier", "planned", "past",
                          "background", "hedge", "refusal", "readout", "official", "question",
                          "silence", "speaker_ru", "speaker_us", "long_ago"})
-_POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "dating"})
+_POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "dating", "past"})
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
 PAIR_GAP = 15  # characters between the two sides named together ("Trump and Putin")
@@ -122,15 +122,20 @@ def scan(norms: list[str], cues: Cues) -> list[Facts]:
 
 
 def _scope_dating(f: Facts) -> None:
-    """A contact that dates other news ("a day after Trump spoke with Putin, oil rose";
-    "weeks after their summit") is background only when it is the sentence's only
-    contact: "Trump spoke with Putin on Tuesday, weeks after their summit" tells a new one."""
+    """A contact told in a time clause that dates other news ("a day after Trump spoke
+    with Putin, oil rose") is background unless a contact verb in the past outside the
+    clause tells another one: "Days after their envoys talked, Trump and Putin met". A
+    contact noun outside it ("... for five hours of talks, a meeting confirmed by both")
+    is the same contact described."""
     spans = f.positions.get("dating")
     if not spans:
         return
-    contacts = f.positions.get("contact", [])
-    if all(any(a <= k[0] and k[1] <= b for a, b in spans) for k in contacts):
-        f.flags.add(BACKGROUND)
+    pasts = f.positions.get("past", [])
+    for k in f.positions.get("contact", []):
+        inside = any(a <= k[0] and k[1] <= b for a, b in spans)
+        if not inside and any(p[0] <= k[0] < p[1] or k[0] <= p[0] < k[1] for p in pasts):
+            return
+    f.flags.add(BACKGROUND)
 
 
 def _scope_hedges(f: Facts) -> None:
@@ -304,12 +309,15 @@ def find_mentions(sentences: list[Sentence], title: str | None, text: str,
             continue
         mentioned[i] = True
         flags = facts[i].flags
-        if UNCERTAIN in flags and not (facts[i].contact or facts[i].contact_weak):
-            # "The Kremlin has not yet confirmed it.": with no contact word, "not yet"
-            # is about the confirming, not a contact still ahead
-            flags = flags - {PLANNED}
-        status = status_of(flags)
         previous = mentions[-1] if mentions else None
+        follows_plan = (previous is not None and previous.position == i - offset - 1
+                        and previous.status == PLANNED)
+        if UNCERTAIN in flags and not (facts[i].contact or facts[i].contact_weak):
+            # with no contact word it speaks of the sentence before: "Neither side
+            # confirmed a date." after a plan hedges the plan; "The Kremlin has not yet
+            # confirmed it." after a report is about the confirming, not a plan
+            flags = flags | {PLANNED} if follows_plan else flags - {PLANNED}
+        status = status_of(flags)
         if (previous is not None and previous.position == i - offset - 1
                 and previous.status == BACKGROUND and status in (REPORTED, CONFIRMED)
                 and not (facts[i].ru or facts[i].us)):
@@ -556,13 +564,15 @@ def _plan_is_the_subject(mentions: list[Mention]) -> bool:
 
 
 def _aside_of_a_plan(m: Mention) -> bool:
-    """In an article about a plan: an untagged contact later in the body (an older one, or
-    the plan told again), or a hedge that does not say a contact happened ("did not confirm
+    """In an article about a plan: a contact told as fact later in the body (an older one,
+    or the plan told again), or a hedge that does not say a contact happened ("did not confirm
     a new round of talks", "declined to comment on the meeting")."""
+    if m.status == REPORTED:
+        # told as fact past the lead, even in the past tense ("what happened at the
+        # one-on-one in Helsinki"): the older contact the plan follows
+        return m.position >= LEAD_SENTENCES
     if m.facts.flags & _SAYS_IT_HAPPENED:
         return False
-    if m.status == REPORTED:
-        return m.position >= LEAD_SENTENCES
     return m.status in (UNCERTAIN, CLAIM)
 
 

@@ -31,7 +31,7 @@ _SENT_END = re.compile(rf"[{_STOPS}]+[\"'\u201d\u2019\u00bb)\]]*\s+")
 # skip to it instead of trying the lookbehind at every character.
 _GLUED = re.compile(r"[.!?](?<=[a-z\u0430-\u044f]{2}[.!?])(?=[A-Z\u0410-\u042f][a-z\u0430-\u044f])")
 _NEXT_LOWER = re.compile(r"[a-z\u0430-\u045f\u0491\u0454\u0456\u0457]")
-_INITIAL = re.compile(r"(?:^|\s)\w\.$")
+_INITIAL = re.compile(r"(?:^|\s)[^\W\d_]\.$")  # "J." ends no sentence; "Dec. 3." does
 
 
 @dataclass
@@ -86,9 +86,10 @@ def _merge_wrapped(text: str, spans: list[tuple[int, int]], cues: Cues) -> list[
             prev = text[prev_start:prev_end]
             line = text[start:end]
             prev_norm = normalize_line(prev)
+            paragraph = text.count("\n", prev_end, start) > 1  # a blank line between
             if (not _ends_sentence(prev) and _LOWER_START.match(line)) or (
                 _ends_with_abbreviation(prev_norm, cues) and _ALNUM_START.match(line)
-                and len(prev_norm.split()) > 3
+                and len(prev_norm.split()) > 3 and not paragraph
             ):
                 merged[-1] = (prev_start, end)
                 continue
