@@ -48,6 +48,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "background": ("status", "background"),
     "dating": ("status", "dating"),
     "long_ago": ("status", "long_ago"),
+    "openness": ("status", "openness"),
     "hedge": ("status", "hedge"),
     "refusal": ("status", "refusal"),
     "readout": ("status", "readout"),

@@ -42,7 +42,7 @@ NEAR = 60  # characters: how close a contact word must be to both sides beside a
 _FLAG_NAMES = frozenset({"uncertain", "denial", "negation", "claim", "confirmed", "source",
                          "assertion", "sourcing", "media", "earlier", "planned", "past",
                          "background", "hedge", "refusal", "readout", "official", "question",
-                         "silence", "speaker_ru", "speaker_us", "long_ago"})
+                         "silence", "speaker_ru", "speaker_us", "long_ago", "openness"})
 _POSITIONS = frozenset({"ru", "us", "other", "contact", "claim", "hedge", "dating", "past"})
 CLAIM_REACH = 80  # characters: a claim cue speaks of the contact word near it
 HEDGE_REACH = 40  # characters: "allegedly", "secret" hedge only the contact word beside them
@@ -191,8 +191,10 @@ def _is_contact_sentence(i: int, facts: list[Facts], mentioned: list[bool]) -> b
     if not (f.contact or f.contact_weak):
         if UNCERTAIN in f.flags and any(mentioned[max(0, i - WINDOW):i]):
             return True  # "I can neither confirm nor deny it." after the question
-        # "That is what two US newspapers report." right after the contact it attributes
-        attributes = bool(f.flags & {SOURCED, CLAIM, SILENCE}) and not (f.ru or f.us)
+        # "That is what two US newspapers report." right after the contact it attributes,
+        # also when the press names its sources' side ("citing two American officials")
+        attributes = (bool(f.flags & {SOURCED, CLAIM, SILENCE}) and not (f.ru or f.us)
+                      or "media" in f.flags and not (f.ru and f.us))
         if attributes:
             return i > 0 and mentioned[i - 1]
         # "The Kremlin has not commented." or "The White House denied it." after a contact
@@ -412,11 +414,14 @@ def is_contact_story(mentions: list[Mention]) -> bool:
         return True  # the headline states the subject, even a denial
     # a plan named beside a third leader ("spoke with Zelensky, before the planned
     # summit with Putin"), or in an article whose title is a third leader's contact, is
-    # that leader's story's context, not its subject; an open
+    # that leader's story's context, not its subject; so is a mere openness to talks said
+    # in passing ("asked about Russia, he said Putin was difficult but did not rule out
+    # more talks"), unless the headline or the first sentence says it; an open
     # question ("did not say whether he would call Putin") is nobody's plan
     counted = [m for m in mentions if m.status != BACKGROUND
                and not (m.status == PLANNED
-                        and (m.facts.other or m.aside or QUESTION in m.facts.flags))]
+                        and (m.facts.other or m.aside or QUESTION in m.facts.flags
+                             or ("openness" in m.facts.flags and m.position > 0)))]
     if any(m.position < LEAD_SENTENCES and m.status != NEGATION for m in counted):
         return True
     return len(counted) >= MIN_MENTIONS
