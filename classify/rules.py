@@ -270,7 +270,7 @@ def status_of(flags: set[str]) -> str:
             return PLANNED if planned_only else refusal
     if BACKGROUND in flags:
         return BACKGROUND
-    if "long_ago" in flags and not flags & _ATTRIBUTED:
+    if "long_ago" in flags and not flags & _ATTRIBUTED and not planned_only:
         return BACKGROUND  # "the call they held three weeks ago", told as known fact
     if "readout" in flags:
         return CONFIRMED
